@@ -1,0 +1,33 @@
+# Two entry points (see README.md): `make demo` and `make test`.
+# Both create or reuse the virtualenv at .venv/ by themselves.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat setup.py | sha256sum | cut -c1-12)
+DEMO_DIR ?= out/demo
+
+.PHONY: demo test test-all bench venv clean
+
+venv: $(STAMP)
+
+$(STAMP): setup.py
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[beam,test]"
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+demo: venv
+	$(PY) -m tfrecords_tools.demo --output_dir=$(DEMO_DIR)
+
+test: venv
+	$(PY) -m pytest -q tests
+
+test-all: venv
+	$(PY) -m pytest -q --runslow tests
+
+bench: venv
+	$(PY) bench/data_builder_bench.py
+
+clean:
+	rm -rf out

@@ -1,0 +1,1 @@
+"""Readers for the records written by `tfrecords_tools`."""

@@ -1,0 +1,27 @@
+"""official_ext: multi-objective text-encoder pretraining on TF Model Garden."""
+import setuptools
+
+setuptools.setup(
+    name="official_ext",
+    version="0.1.0",
+    description=("ELECTRA / TEAMS / BERT+aux pretraining, multi-task "
+                 "pre-finetuning and GLUE/SQuAD evaluation on TF Model Garden."),
+    packages=setuptools.find_packages(include=["official_ext*",
+                                               "tfrecords_tools*"]),
+    python_requires=">=3.10,<3.13",
+    install_requires=[
+        "tensorflow==2.20.*",
+        "tf-models-official==2.20.0",
+        "tensorflow-text==2.20.*",
+        "tf-keras==2.20.*",
+        "tensorflow-datasets>=4.9,<5",
+        "absl-py>=2.1,<3",
+        "gin-config>=0.5,<0.6",
+        "numpy>=1.26,<3",
+        "google-crc32c>=1.5,<2",
+    ],
+    extras_require={
+        "beam": ["apache-beam>=2.60,<3"],
+        "test": ["pytest>=8,<10", "hypothesis>=6.100,<7", "psutil>=5.9,<8"],
+    },
+)

@@ -1,0 +1,161 @@
+r"""Raw text -> statically-masked pretraining TFRecords with auxiliary labels.
+
+Accepts Model Garden's `official.nlp.data.create_pretraining_data` flag names
+where the meaning is the same, so switching is a change of module name:
+
+  python -m tfrecords_tools.create_pretraining_data \
+    --input_file='corpus/*.txt' --vocab_file=vocab.txt --output_dir=out/ \
+    --max_seq_length=128 --max_predictions_per_seq=20 --dupe_factor=40 \
+    --pair_mode=so --aux_labels=tf_idf,cap --num_workers=2
+
+Writes `<output_dir>/<prefix>-0000i-of-0000N.tfrecord` shards and
+`<output_dir>/manifest.json` (settings, vocab sha256, per-shard counts, every
+skipped or repaired item by reason). `--runner=DirectRunner` (or Dataflow,
+Flink, Spark...) runs the same per-chunk transform as an Apache Beam pipeline.
+"""
+import json
+import os
+import sys
+import time
+
+from absl import app
+from absl import flags
+from absl import logging
+
+from official_ext.data import features
+from tfrecords_tools import build_config
+from tfrecords_tools import corpus_reader
+from tfrecords_tools import manifest as manifest_lib
+from tfrecords_tools import sentence_pairing
+from tfrecords_tools import vocab as vocab_lib
+
+_D = build_config.BuildConfig()
+FLAGS = flags.FLAGS
+# Model Garden's names.
+flags.DEFINE_string("input_file", None, "Comma-separated files or globs of "
+                    "BERT-format text (a sentence a line, a blank line between "
+                    "documents), plain or .gz.")
+flags.DEFINE_string("output_file", None, "Model Garden compatibility: its "
+                    "directory becomes --output_dir and its base name the "
+                    "shard prefix.")
+flags.DEFINE_string("vocab_file", None, "WordPiece vocab (BERT vocab.txt).")
+flags.DEFINE_bool("do_lower_case", _D.do_lower_case, "Lower-case the input.")
+flags.DEFINE_bool("do_whole_word_mask", _D.do_whole_word_mask,
+                  "Mask whole words instead of single WordPieces.")
+flags.DEFINE_integer("max_seq_length", _D.max_seq_length, "Sequence length.")
+flags.DEFINE_integer("max_predictions_per_seq", _D.max_predictions_per_seq,
+                     "Most masked positions per sequence.")
+flags.DEFINE_integer("random_seed", _D.random_seed, "Random seed.")
+flags.DEFINE_integer("dupe_factor", _D.dupe_factor,
+                     "Instances of each document, each with different masks.")
+flags.DEFINE_float("masked_lm_prob", _D.masked_lm_prob, "Masked LM share.")
+flags.DEFINE_float("short_seq_prob", _D.short_seq_prob,
+                   "Probability of a shorter target length per instance.")
+# Ours.
+flags.DEFINE_string("output_dir", None, "Directory for shards and manifest.")
+flags.DEFINE_string("shard_prefix", "pretrain", "Shard file name prefix.")
+flags.DEFINE_enum("pair_mode", _D.pair_mode, list(sentence_pairing.PAIR_MODES),
+                  "Sentence-pair mode: none (full packing), nsp, asp, so, sdp, "
+                  "consecutive (QT/FS continuation pairs).")
+flags.DEFINE_list("aux_labels", [], "Auxiliary labels to write: "
+                  + ",".join(features.AUX_LABEL_NAMES) + " (or 'all').")
+flags.DEFINE_enum("tf_rescale_scope", _D.tf_rescale_scope,
+                  ["document", "sentence"], "TF/TF-IDF min-max scope.")
+flags.DEFINE_string("idf_file", None, "IDF counts to reuse or create "
+                    "(default <output_dir>/idf.json).")
+flags.DEFINE_float("corruption_prob", _D.corruption_prob,
+                   "TCP/SCP: share of sequences corrupted.")
+flags.DEFINE_float("corruption_rate", _D.corruption_rate,
+                   "TCP/SCP: share of a corrupted sequence's tokens changed.")
+flags.DEFINE_float("tgs_prob", _D.tgs_prob, "TGS: trigram choice probability.")
+flags.DEFINE_integer("num_shards", _D.num_shards, "Output files.")
+flags.DEFINE_integer("num_workers", max(1, os.cpu_count() or 1),
+                     "Transform processes (local runner).")
+flags.DEFINE_integer("docs_per_chunk", _D.docs_per_chunk,
+                     "Documents per unit of work; random segments for nsp/asp/"
+                     "sdp come from the other documents of the same chunk.")
+flags.DEFINE_integer("shuffle_buffer", 20000, "Records held to shuffle each "
+                     "shard's output (total over shards; local runner).")
+flags.DEFINE_string("runner", "local", "'local', or an Apache Beam runner "
+                    "name (DirectRunner, DataflowRunner, FlinkRunner...).")
+
+
+def config_from_flags() -> build_config.BuildConfig:
+  aux = list(FLAGS.aux_labels)
+  if aux == ["all"]:
+    aux = list(features.AUX_LABEL_NAMES)
+  unknown = sorted(set(aux) - set(features.AUX_LABEL_NAMES))
+  if unknown:
+    raise ValueError(f"--aux_labels: unknown label(s) {unknown}; choose from "
+                     f"{list(features.AUX_LABEL_NAMES)} or 'all'.")
+  return build_config.BuildConfig(
+      max_seq_length=FLAGS.max_seq_length,
+      max_predictions_per_seq=FLAGS.max_predictions_per_seq,
+      masked_lm_prob=FLAGS.masked_lm_prob, dupe_factor=FLAGS.dupe_factor,
+      short_seq_prob=FLAGS.short_seq_prob, random_seed=FLAGS.random_seed,
+      do_whole_word_mask=FLAGS.do_whole_word_mask,
+      do_lower_case=FLAGS.do_lower_case, pair_mode=FLAGS.pair_mode,
+      aux_labels=tuple(aux), tf_rescale_scope=FLAGS.tf_rescale_scope,
+      corruption_prob=FLAGS.corruption_prob,
+      corruption_rate=FLAGS.corruption_rate, tgs_prob=FLAGS.tgs_prob,
+      num_shards=FLAGS.num_shards, docs_per_chunk=FLAGS.docs_per_chunk)
+
+
+def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
+        idf_file=None, num_workers=1, shuffle_buffer=20000, runner="local"):
+  """Builds the shards and the manifest; returns the manifest dict."""
+  start = time.time()
+  vocab = vocab_lib.load_vocab(vocab_file)
+  files = corpus_reader.expand_inputs(input_patterns)
+  os.makedirs(output_dir, exist_ok=True)
+  # TensorFlow is imported only here, never by the worker processes.
+  from tfrecords_tools import idf_pass  # pylint: disable=g-import-not-at-top
+  from tfrecords_tools import tokenizer as tokenizer_lib  # pylint: disable=g-import-not-at-top
+  tokenizer = tokenizer_lib.Tokenizer(vocab, config.do_lower_case,
+                                      config.max_seq_length)
+  idf, idf_meta = None, None
+  if "tf_idf" in config.aux_labels:
+    idf, idf_meta = idf_pass.load_or_count(
+        idf_file or os.path.join(output_dir, "idf.json"), files, tokenizer,
+        vocab, config.do_lower_case, config.docs_per_chunk)
+  if runner == "local":
+    from tfrecords_tools import local_builder  # pylint: disable=g-import-not-at-top
+    from tfrecords_tools import shard_writer  # pylint: disable=g-import-not-at-top
+    paths = shard_writer.shard_paths(output_dir, prefix, config.num_shards)
+    for stale in shard_writer.remove_stale(output_dir, prefix, paths):
+      logging.warning("Removed %s left by an earlier run.", stale)
+    report, stats = local_builder.build(config, files, vocab, tokenizer, idf,
+                                        output_dir, prefix, shuffle_buffer,
+                                        num_workers)
+    shards = shard_writer.finalize(output_dir, prefix, stats)
+  else:
+    from tfrecords_tools import beam_pipeline  # pylint: disable=g-import-not-at-top
+    report, shards = beam_pipeline.run(config, files, vocab, idf, output_dir,
+                                       prefix, runner)
+  manifest = manifest_lib.make(config, files, vocab, idf_meta, shards, report,
+                               time.time() - start, num_workers, runner)
+  manifest_lib.write(os.path.join(output_dir, "manifest.json"), manifest)
+  return manifest
+
+
+def main(argv):
+  del argv
+  if FLAGS.output_file and not FLAGS.output_dir:
+    FLAGS.output_dir = os.path.dirname(FLAGS.output_file) or "."
+    FLAGS.shard_prefix = os.path.basename(FLAGS.output_file) or "pretrain"
+  for name in ("input_file", "vocab_file", "output_dir"):
+    if not getattr(FLAGS, name):
+      raise app.UsageError(f"--{name} is required.")
+  try:
+    config = config_from_flags()
+    manifest = run(config, FLAGS.input_file, FLAGS.vocab_file,
+                   FLAGS.output_dir, FLAGS.shard_prefix, FLAGS.idf_file,
+                   FLAGS.num_workers, FLAGS.shuffle_buffer, FLAGS.runner)
+  except (corpus_reader.InputError, vocab_lib.VocabError, ValueError) as e:
+    print(f"create_pretraining_data: error: {e}", file=sys.stderr)
+    sys.exit(2)
+  print(json.dumps(manifest_lib.summary(manifest), indent=1))
+
+
+if __name__ == "__main__":
+  app.run(main)
