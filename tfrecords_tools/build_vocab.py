@@ -25,8 +25,6 @@ Usage:
     --input_file=data/wikitext2/valid.bert.txt \
     --vocab_file=out/vocab.txt --vocab_size=8000 --do_lower_case=true
 """
-import glob
-import gzip
 import itertools
 import os
 import sys
@@ -37,6 +35,8 @@ from absl import app
 from absl import flags
 from absl import logging
 
+from tfrecords_tools import build_report
+from tfrecords_tools import corpus_reader
 from tfrecords_tools import vocab as vocab_lib
 
 # Log progress every this many lines read.
@@ -50,83 +50,48 @@ class BuildVocabError(ValueError):
 
 
 def expand_patterns(input_patterns: Union[str, Sequence[str]]) -> List[str]:
-  """Expands comma-separated glob patterns into a sorted, de-duplicated list.
-
-  Args:
-    input_patterns: a comma-separated string of globs, or a list of globs
-      (each of which may itself be comma-separated).
-
-  Returns:
-    The matching file paths, pattern by pattern, each pattern's files sorted;
-    a file matched by several patterns is listed once.
+  """Comma-separated globs (or a list of them) -> sorted unique files.
 
   Raises:
     BuildVocabError: no pattern given, or a pattern matches no file.
   """
-  if isinstance(input_patterns, str):
-    input_patterns = [input_patterns]
-  patterns = [p.strip() for item in input_patterns for p in item.split(",")
-              if p.strip()]
-  if not patterns:
-    raise BuildVocabError("No input file pattern given (--input_file).")
-  files = []
-  seen = set()
-  for pattern in patterns:
-    matches = sorted(m for m in glob.glob(pattern) if os.path.isfile(m))
-    if not matches:
-      raise BuildVocabError(f"No file matches the input pattern {pattern!r}.")
-    for path in matches:
-      if path not in seen:
-        seen.add(path)
-        files.append(path)
-  return files
-
-
-def _open_binary(path: str):
-  if path.endswith(".gz"):
-    return gzip.open(path, "rb")
-  return open(path, "rb")
+  if not isinstance(input_patterns, str):
+    input_patterns = ",".join(input_patterns)
+  try:
+    return corpus_reader.expand_inputs(input_patterns)
+  except corpus_reader.InputError as e:
+    raise BuildVocabError(str(e)) from e
 
 
 def iter_corpus_lines(files: Sequence[str],
                       max_lines: Optional[int] = None,
                       counters: Optional[Dict[str, int]] = None
                       ) -> Iterator[str]:
-  """Yields the non-blank lines of the files, stripped, as str.
+  """Yields the non-blank lines (sentences) of the files, stripped.
+
+  Reads through `corpus_reader.iter_documents`, so decoding and repairs are
+  the builder's; a non-UTF-8 line is logged once per file.
 
   Args:
     files: text files (plain, or gzip if the name ends in `.gz`).
-    max_lines: stop after this many non-blank lines (None: all).
+    max_lines: stop after this many lines (None: all).
     counters: if given, `counters["lines"]` and `counters["files"]` are kept
       up to date (lines yielded, files opened).
-
-  Yields:
-    Each non-blank line without surrounding whitespace.
   """
   counters = counters if counters is not None else {}
   counters.setdefault("lines", 0)
   counters.setdefault("files", 0)
   start = time.time()
   for path in files:
-    if max_lines is not None and counters["lines"] >= max_lines:
-      return
     counters["files"] += 1
+    report = build_report.BuildReport()
     warned = False
-    with _open_binary(path) as f:
-      for line_no, raw in enumerate(f, 1):
-        try:
-          text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-          text = raw.decode("utf-8", errors="replace")
-          if not warned:
-            logging.warning(
-                "%s:%d is not valid UTF-8; decoding bad bytes as U+FFFD "
-                "(further bad lines in this file are not reported).",
-                path, line_no)
-            warned = True
-        text = text.strip()
-        if not text:
-          continue
+    for doc in corpus_reader.iter_documents(path, report):
+      if report.repaired and not warned:
+        logging.warning("%s is not valid UTF-8; bad bytes decoded as U+FFFD.",
+                        report.examples[next(iter(report.repaired))][0])
+        warned = True
+      for text in doc.sentences:
         if max_lines is not None and counters["lines"] >= max_lines:
           return
         counters["lines"] += 1

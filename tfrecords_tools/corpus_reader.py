@@ -69,7 +69,8 @@ def expand_inputs(patterns: str) -> List[str]:
       matched = glob.glob(os.path.expanduser(pattern))
     matched = [m for m in matched if not os.path.isdir(m)]
     if not matched:
-      raise InputError(f"--input_file: no file matches {pattern!r}.")
+      raise InputError(f"No file matches the input pattern {pattern!r} "
+                       "(--input_file).")
     files.extend(matched)
   if not files:
     raise InputError("--input_file is empty: give one or more files or globs.")

@@ -31,53 +31,57 @@ from tfrecords_tools import vocab as vocab_lib
 
 _D = build_config.BuildConfig()
 FLAGS = flags.FLAGS
-# Model Garden's names.
-flags.DEFINE_string("input_file", None, "Comma-separated files or globs of "
-                    "BERT-format text (a sentence a line, a blank line between "
-                    "documents), plain or .gz.")
-flags.DEFINE_string("output_file", None, "Model Garden compatibility: its "
-                    "directory becomes --output_dir and its base name the "
-                    "shard prefix.")
-flags.DEFINE_string("vocab_file", None, "WordPiece vocab (BERT vocab.txt).")
-flags.DEFINE_bool("do_lower_case", _D.do_lower_case, "Lower-case the input.")
-flags.DEFINE_bool("do_whole_word_mask", _D.do_whole_word_mask,
-                  "Mask whole words instead of single WordPieces.")
-flags.DEFINE_integer("max_seq_length", _D.max_seq_length, "Sequence length.")
-flags.DEFINE_integer("max_predictions_per_seq", _D.max_predictions_per_seq,
-                     "Most masked positions per sequence.")
-flags.DEFINE_integer("random_seed", _D.random_seed, "Random seed.")
-flags.DEFINE_integer("dupe_factor", _D.dupe_factor,
-                     "Instances of each document, each with different masks.")
-flags.DEFINE_float("masked_lm_prob", _D.masked_lm_prob, "Masked LM share.")
-flags.DEFINE_float("short_seq_prob", _D.short_seq_prob,
-                   "Probability of a shorter target length per instance.")
-# Ours.
-flags.DEFINE_string("output_dir", None, "Directory for shards and manifest.")
-flags.DEFINE_string("shard_prefix", "pretrain", "Shard file name prefix.")
-flags.DEFINE_enum("pair_mode", _D.pair_mode, list(sentence_pairing.PAIR_MODES),
-                  "Sentence-pair mode: none (full packing), nsp, asp, so, sdp, "
-                  "consecutive (QT/FS continuation pairs).")
-flags.DEFINE_list("aux_labels", [], "Auxiliary labels to write: "
-                  + ",".join(features.AUX_LABEL_NAMES) + " (or 'all').")
-flags.DEFINE_enum("tf_rescale_scope", _D.tf_rescale_scope,
-                  ["document", "sentence"], "TF/TF-IDF min-max scope.")
-flags.DEFINE_string("idf_file", None, "IDF counts to reuse or create "
-                    "(default <output_dir>/idf.json).")
-flags.DEFINE_float("corruption_prob", _D.corruption_prob,
-                   "TCP/SCP: share of sequences corrupted.")
-flags.DEFINE_float("corruption_rate", _D.corruption_rate,
-                   "TCP/SCP: share of a corrupted sequence's tokens changed.")
-flags.DEFINE_float("tgs_prob", _D.tgs_prob, "TGS: trigram choice probability.")
-flags.DEFINE_integer("num_shards", _D.num_shards, "Output files.")
-flags.DEFINE_integer("num_workers", max(1, os.cpu_count() or 1),
-                     "Transform processes (local runner).")
-flags.DEFINE_integer("docs_per_chunk", _D.docs_per_chunk,
-                     "Documents per unit of work; random segments for nsp/asp/"
-                     "sdp come from the other documents of the same chunk.")
-flags.DEFINE_integer("shuffle_buffer", 20000, "Records held to shuffle each "
-                     "shard's output (total over shards; local runner).")
-flags.DEFINE_string("runner", "local", "'local', or an Apache Beam runner "
-                    "name (DirectRunner, DataflowRunner, FlinkRunner...).")
+
+
+def define_flags():
+  """Defines the CLI flags (only when run as a program, not on import)."""
+  # Model Garden's names.
+  flags.DEFINE_string("input_file", None, "Comma-separated files or globs of "
+                      "BERT-format text (a sentence a line, a blank line between "
+                      "documents), plain or .gz.")
+  flags.DEFINE_string("output_file", None, "Model Garden compatibility: its "
+                      "directory becomes --output_dir and its base name the "
+                      "shard prefix.")
+  flags.DEFINE_string("vocab_file", None, "WordPiece vocab (BERT vocab.txt).")
+  flags.DEFINE_bool("do_lower_case", _D.do_lower_case, "Lower-case the input.")
+  flags.DEFINE_bool("do_whole_word_mask", _D.do_whole_word_mask,
+                    "Mask whole words instead of single WordPieces.")
+  flags.DEFINE_integer("max_seq_length", _D.max_seq_length, "Sequence length.")
+  flags.DEFINE_integer("max_predictions_per_seq", _D.max_predictions_per_seq,
+                       "Most masked positions per sequence.")
+  flags.DEFINE_integer("random_seed", _D.random_seed, "Random seed.")
+  flags.DEFINE_integer("dupe_factor", _D.dupe_factor,
+                       "Instances of each document, each with different masks.")
+  flags.DEFINE_float("masked_lm_prob", _D.masked_lm_prob, "Masked LM share.")
+  flags.DEFINE_float("short_seq_prob", _D.short_seq_prob,
+                     "Probability of a shorter target length per instance.")
+  # Ours.
+  flags.DEFINE_string("output_dir", None, "Directory for shards and manifest.")
+  flags.DEFINE_string("shard_prefix", "pretrain", "Shard file name prefix.")
+  flags.DEFINE_enum("pair_mode", _D.pair_mode, list(sentence_pairing.PAIR_MODES),
+                    "Sentence-pair mode: none (full packing), nsp, asp, so, sdp, "
+                    "consecutive (QT/FS continuation pairs).")
+  flags.DEFINE_list("aux_labels", [], "Auxiliary labels to write: "
+                    + ",".join(features.AUX_LABEL_NAMES) + " (or 'all').")
+  flags.DEFINE_enum("tf_rescale_scope", _D.tf_rescale_scope,
+                    ["document", "sentence"], "TF/TF-IDF min-max scope.")
+  flags.DEFINE_string("idf_file", None, "IDF counts to reuse or create "
+                      "(default <output_dir>/idf.json).")
+  flags.DEFINE_float("corruption_prob", _D.corruption_prob,
+                     "TCP/SCP: share of sequences corrupted.")
+  flags.DEFINE_float("corruption_rate", _D.corruption_rate,
+                     "TCP/SCP: share of a corrupted sequence's tokens changed.")
+  flags.DEFINE_float("tgs_prob", _D.tgs_prob, "TGS: trigram choice probability.")
+  flags.DEFINE_integer("num_shards", _D.num_shards, "Output files.")
+  flags.DEFINE_integer("num_workers", max(1, os.cpu_count() or 1),
+                       "Transform processes (local runner).")
+  flags.DEFINE_integer("docs_per_chunk", _D.docs_per_chunk,
+                       "Documents per unit of work; random segments for nsp/asp/"
+                       "sdp come from the other documents of the same chunk.")
+  flags.DEFINE_integer("shuffle_buffer", 20000, "Records held to shuffle each "
+                       "shard's output (total over shards; local runner).")
+  flags.DEFINE_string("runner", "local", "'local', or an Apache Beam runner "
+                      "name (DirectRunner, DataflowRunner, FlinkRunner...).")
 
 
 def config_from_flags() -> build_config.BuildConfig:
@@ -131,7 +135,7 @@ def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
   else:
     from tfrecords_tools import beam_pipeline  # pylint: disable=g-import-not-at-top
     report, shards = beam_pipeline.run(config, files, vocab, idf, output_dir,
-                                       prefix, runner)
+                                       prefix, runner, shuffle_buffer)
   manifest = manifest_lib.make(config, files, vocab, idf_meta, shards, report,
                                time.time() - start, num_workers, runner)
   manifest_lib.write(os.path.join(output_dir, "manifest.json"), manifest)
@@ -158,4 +162,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

@@ -31,7 +31,7 @@ TGS_WEIGHTS = "tgs_weights"              # float [L]: 1 at chosen trigram ends
 
 # Consecutive-segment pairing (QT / FS): each record also carries the
 # continuation of its sequence under this prefix, for every per-sequence key.
-CONTINUATION_PREFIX = "next_"
+CONTINUATION_PREFIX = "continuation_"
 
 # Model-side names the reader produces (Model Garden's Keras input names).
 INPUT_WORD_IDS = "input_word_ids"

@@ -1,0 +1,108 @@
+"""tf.data reader for the builder's records, auxiliary labels included.
+
+Extends Model Garden's `BertPretrainDataLoader` (same InputReader pipeline:
+file sharding, shuffling, batching, distribution) with the auxiliary-label
+features and the consecutive-segment (QT/FS) layout. For the keys both know,
+it yields exactly what Model Garden's loader yields (tested).
+
+Output dict per batch ([batch, L] / [batch, P] / [batch, 1]):
+  input_word_ids, input_mask, input_type_ids, masked_lm_positions,
+  masked_lm_ids, masked_lm_weights, next_sentence_labels, and one key per
+  auxiliary feature (its name in `features.py`), ints as int32.
+With `paired` records and `pair_halves`, a batch of B records becomes 2B
+sequences: rows B..2B-1 are the continuations of rows 0..B-1 (the layout the
+QT and FS losses expect); `next_sentence_labels` stays [B, 1].
+"""
+import dataclasses
+import json
+import os
+from typing import Tuple
+
+import tensorflow as tf
+
+from official.nlp.data import data_loader_factory
+from official.nlp.data import pretrain_dataloader
+from official_ext.data import features as F
+
+_RENAME = {F.INPUT_IDS: F.INPUT_WORD_IDS, F.SEGMENT_IDS: F.INPUT_TYPE_IDS}
+
+
+@dataclasses.dataclass
+class AuxPretrainDataConfig(pretrain_dataloader.BertPretrainDataConfig):
+  """BertPretrainDataConfig plus the auxiliary labels the records hold.
+
+  Attributes:
+    aux_labels: names from features.AUX_LABEL_NAMES present in the records.
+    paired: records hold a sequence and its continuation (pair_mode
+      "consecutive").
+    pair_halves: with `paired`, emit 2B sequences per batch (see module doc).
+  """
+  aux_labels: Tuple[str, ...] = ()
+  paired: bool = False
+  pair_halves: bool = True
+
+
+def config_from_manifest(manifest_path: str, **overrides):
+  """An AuxPretrainDataConfig matching a build's manifest.json."""
+  with open(manifest_path) as f:
+    manifest = json.load(f)
+  s = manifest["settings"]
+  out_dir = os.path.dirname(manifest_path)
+  prefix = os.path.join(out_dir, "*.tfrecord")
+  kwargs = dict(input_path=prefix, seq_length=s["max_seq_length"],
+                max_predictions_per_seq=s["max_predictions_per_seq"],
+                aux_labels=tuple(s["aux_labels"]),
+                paired=s["pair_mode"] == "consecutive")
+  kwargs.update(overrides)
+  return AuxPretrainDataConfig(**kwargs)
+
+
+@data_loader_factory.register_data_loader_cls(AuxPretrainDataConfig)
+class AuxPretrainDataLoader(pretrain_dataloader.BertPretrainDataLoader):
+  """Loads the builder's records with every auxiliary label."""
+
+  def __init__(self, params: AuxPretrainDataConfig):
+    if params.use_v2_feature_names:
+      raise ValueError("The builder writes v1 feature names; set "
+                       "use_v2_feature_names=False.")
+    super().__init__(params)
+    self._specs = F.feature_specs(params.aux_labels, paired=params.paired)
+
+  def _name_to_features(self):
+    out = {}
+    for spec in self._specs:
+      if spec.name == F.NEXT_SENTENCE_LABELS and not \
+          self._use_next_sentence_label:
+        continue
+      dtype = tf.int64 if spec.dtype == F.INT else tf.float32
+      out[spec.name] = tf.io.FixedLenFeature(
+          [spec.size(self._seq_length, self._max_predictions_per_seq)], dtype)
+    return out
+
+  def _parse(self, record):
+    return {_RENAME.get(k, k): v for k, v in record.items()}
+
+  def _halves(self, batch):
+    """[B] paired records -> [2B] sequences, continuations second."""
+    out = {}
+    prefix = F.CONTINUATION_PREFIX
+    for key, value in batch.items():
+      if key.startswith(prefix):
+        continue
+      cont = prefix + {v: k for k, v in _RENAME.items()}.get(key, key)
+      if cont in batch:
+        value = tf.concat([value, batch[cont]], axis=0)
+      out[key] = value
+    return out
+
+  def load(self, input_context=None):
+    if not (self._params.paired and self._params.pair_halves):
+      return super().load(input_context)
+    from official.common import dataset_fn  # pylint: disable=g-import-not-at-top
+    from official.core import input_reader  # pylint: disable=g-import-not-at-top
+    reader = input_reader.InputReader(
+        params=self._params,
+        dataset_fn=dataset_fn.pick_dataset_fn(self._params.file_type),
+        decoder_fn=self._decode, parser_fn=self._parse,
+        postprocess_fn=self._halves)
+    return reader.read(input_context)

@@ -1,0 +1,153 @@
+"""End-to-end tests of the builder CLI: determinism, manifest, bad input."""
+import glob
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from official_ext.data import features as F
+from tests.tfrecords_tools import builder_fixtures as fx
+
+
+def _shards(out):
+  return sorted(glob.glob(os.path.join(out, "*.tfrecord")))
+
+
+def _manifest(out):
+  with open(os.path.join(out, "manifest.json")) as f:
+    return json.load(f)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+  d = tmp_path_factory.mktemp("corpus")
+  return fx.write_corpus(str(d / "c.txt"))
+
+
+@pytest.fixture(scope="module")
+def built_two_ways(corpus, tmp_path_factory):
+  outs = {}
+  for workers in (1, 2):
+    out = str(tmp_path_factory.mktemp(f"w{workers}"))
+    proc = fx.run_cli(f"--input_file={corpus}", f"--output_dir={out}",
+                      f"--num_workers={workers}", "--aux_labels=all",
+                      "--pair_mode=so")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    outs[workers] = out
+  return outs
+
+
+def test_output_is_byte_identical_for_any_worker_count(built_two_ways):
+  one, two = (_shards(built_two_ways[w]) for w in (1, 2))
+  assert len(one) == 3 and [os.path.basename(p) for p in one] == [
+      os.path.basename(p) for p in two]
+  for a, b in zip(one, two):
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+      assert fa.read() == fb.read(), a
+
+
+def test_manifest_counts_match_the_files(built_two_ways):
+  out = built_two_ways[2]
+  m = _manifest(out)
+  assert m["settings"]["aux_labels"] == list(F.AUX_LABEL_NAMES)
+  assert len(m["vocab"]["sha256"]) == 64
+  for shard in m["shards"]:
+    n = sum(1 for _ in tf.data.TFRecordDataset(os.path.join(out,
+                                                            shard["file"])))
+    assert n == shard["instances"] > 0
+  assert m["totals"]["documents"] == 12
+  assert m["totals"]["instances"] == sum(s["instances"] for s in m["shards"])
+  names = {f["name"] for f in m["features"]}
+  assert {F.TF_IDF_LABELS, F.TGS_WEIGHTS, F.SCP_LABELS} <= names
+  assert os.path.exists(os.path.join(out, "idf.json"))
+
+
+def test_records_hold_consistent_labels(built_two_ways):
+  out = built_two_ways[1]
+  spec = {s["name"]: tf.io.FixedLenFeature(
+      s["shape"], tf.int64 if s["dtype"] == "int64" else tf.float32)
+          for s in _manifest(out)["features"]}
+  ds = tf.data.TFRecordDataset(_shards(out)).batch(10000).map(
+      lambda r: tf.io.parse_example(r, spec))
+  ex = {k: v.numpy() for k, v in next(iter(ds)).items()}
+  mask = ex[F.INPUT_MASK].astype(bool)
+  ordinary = ex[F.AUX_TOKEN_WEIGHTS] > 0
+  assert not (ordinary & ~mask).any()
+  # TCP positions are never masked; SCP = 1 exactly when a TCP label is set.
+  rows, pos = np.nonzero(ex[F.MASKED_LM_WEIGHTS])
+  assert not ex[F.TCP_LABELS][rows, ex[F.MASKED_LM_POSITIONS][rows, pos]].any()
+  np.testing.assert_array_equal(ex[F.SCP_LABELS][:, 0],
+                                ex[F.TCP_LABELS].max(axis=1))
+  assert 0.3 < ex[F.SCP_LABELS].mean() < 0.7
+  for key in (F.TF_LABELS, F.TF_IDF_LABELS):
+    assert ex[key].min() >= 0 and ex[key].max() <= 10.0 + 1e-4
+  assert set(np.unique(ex[F.CAP_LABELS])) == {0, 1}
+  assert set(np.unique(ex[F.NEXT_SENTENCE_LABELS])) == {0, 1}  # so: 2-way
+  assert ex[F.TGS_WEIGHTS].sum() > 0
+
+
+def test_bad_input_is_repaired_or_skipped_and_counted(tmp_path):
+  src = tmp_path / "bad.txt"
+  long_line = " ".join(["word"] * 200)
+  src.write_bytes(
+      b"First sentence here.\nSecond one \xff\xfe here.\n\n"   # non-UTF-8
+      b"Lonely sentence.\n\n"                                 # too short: so
+      + long_line.encode() + b"\nAnother line.\nAnd more.\n\n"
+      b"Fine doc one.\nFine doc two.\n")
+  (tmp_path / "empty.txt").write_bytes(b"")
+  out = str(tmp_path / "out")
+  proc = fx.run_cli(f"--input_file={tmp_path}/*.txt", f"--output_dir={out}",
+                    "--num_workers=1", "--pair_mode=so")
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  r = _manifest(out)["report"]
+  assert r["repaired"]["non_utf8_line_decoded_with_replacement"] == 1
+  assert r["examples"]["non_utf8_line_decoded_with_replacement"] == [
+      f"{src}:2"]
+  assert r["repaired"]["sentence_longer_than_sequence"] == 1
+  assert r["examples"]["sentence_longer_than_sequence"] == [f"{src}:6"]
+  assert r["skipped"]["document_too_short_for_so"] == 1
+  assert r["examples"]["document_too_short_for_so"] == [f"{src}:4"]
+  assert r["skipped"]["empty_file"] == 1
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--input_file=/nonexistent/*.txt"], "No file matches the input pattern '/nonexistent/*.txt'"),
+    (["--aux_labels=tf,bogus"], "unknown label(s) ['bogus']"),
+    (["--max_seq_length=4"], "max_seq_length must be >= 8"),
+])
+def test_bad_settings_give_a_message_and_exit_2(tmp_path, corpus, args,
+                                                message):
+  argv = [f"--input_file={corpus}", f"--output_dir={tmp_path}"] + args
+  proc = fx.run_cli(*argv)
+  assert proc.returncode == 2
+  assert message in proc.stderr
+  assert "Traceback" not in proc.stderr
+
+
+def test_vocab_without_reserved_tokens(tmp_path, corpus):
+  vocab = tmp_path / "vocab.txt"
+  vocab.write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\nthe\n")
+  proc = fx.run_cli(f"--input_file={corpus}", f"--output_dir={tmp_path}/o",
+                    f"--vocab_file={vocab}")
+  assert proc.returncode == 2
+  assert f"Vocab file {vocab} lacks the reserved token(s) ['[MASK]']" in \
+      proc.stderr
+
+
+def test_rerun_after_an_interrupted_run(tmp_path, corpus, built_two_ways):
+  out = str(tmp_path / "out")
+  os.makedirs(out)
+  # What a killed run leaves: temp files, a shard of another shard count.
+  for name in ("pretrain-00000-of-00003.tfrecord.tmp",
+               "pretrain-00004-of-00005.tfrecord"):
+    with open(os.path.join(out, name), "wb") as f:
+      f.write(b"partial")
+  proc = fx.run_cli(f"--input_file={corpus}", f"--output_dir={out}",
+                    "--num_workers=2", "--aux_labels=all", "--pair_mode=so")
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert sorted(os.listdir(out)) == sorted(os.listdir(built_two_ways[2]))
+  for a, b in zip(_shards(out), _shards(built_two_ways[2])):
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+      assert fa.read() == fb.read()
