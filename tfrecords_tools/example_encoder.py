@@ -100,7 +100,7 @@ class ExampleEncoder:
       A list of num_examples serialised tf.Example byte strings.
     """
     n = None
-    per_feature = []  # (key_prefix, is_int, flat, offsets or item size)
+    per_feature = []  # (is_int, flat payload, offsets list | item bytes, header)
     for key, dtype, key_prefix in self._features:
       if key not in columns:
         raise KeyError(f"ExampleEncoder: column {key!r} missing")
@@ -114,24 +114,38 @@ class ExampleEncoder:
         raise ValueError(f"Column {key!r} has {col.shape[0]} rows, expected {n}")
       if dtype == "int64":
         flat, offsets = encode_varint_rows(col)
-        per_feature.append((key_prefix, True, flat, offsets))
+        headers = {}
+        per_feature.append((True, flat, offsets.tolist(),
+                            lambda m, kp=key_prefix, h=headers: h.get(m) or
+                            h.setdefault(m, _entry_header(kp, b"\x1a", m))))
       else:
-        data = np.ascontiguousarray(col, "<f4").tobytes()
-        per_feature.append((key_prefix, False, data, col.shape[1] * 4))
+        size = col.shape[1] * 4
+        per_feature.append((False, np.ascontiguousarray(col, "<f4").tobytes(),
+                            size, _entry_header(key_prefix, b"\x12", size)))
     records = []
     for i in range(n or 0):
       parts = []
-      for key_prefix, is_int, flat, extra in per_feature:
+      for is_int, flat, extra, header in per_feature:
         if is_int:
-          payload = flat[extra[i]:extra[i + 1]]
-          tag = b"\x1a"
+          lo, hi = extra[i], extra[i + 1]
+          parts.append(header(hi - lo))
         else:
-          payload = flat[i * extra:(i + 1) * extra]
-          tag = b"\x12"
-        lst = b"\x0a" + _len_prefix(len(payload)) + payload
-        feat = tag + _len_prefix(len(lst)) + lst
-        entry = key_prefix + b"\x12" + _len_prefix(len(feat)) + feat
-        parts.append(b"\x0a" + _len_prefix(len(entry)) + entry)
+          lo, hi = i * extra, (i + 1) * extra
+          parts.append(header)
+        parts.append(flat[lo:hi])
       body = b"".join(parts)
       records.append(b"\x0a" + _len_prefix(len(body)) + body)
     return records
+
+
+def _entry_header(key_prefix: bytes, tag: bytes, payload_len: int) -> bytes:
+  """Bytes of a feature map entry up to its packed payload.
+
+  Entry{1: key, 2: Feature{tag: List{1: packed payload}}}.
+  """
+  lst_len = 1 + len(_len_prefix(payload_len)) + payload_len
+  feat_len = 1 + len(_len_prefix(lst_len)) + lst_len
+  entry_len = len(key_prefix) + 1 + len(_len_prefix(feat_len)) + feat_len
+  return (b"\x0a" + _len_prefix(entry_len) + key_prefix + b"\x12" +
+          _len_prefix(feat_len) + tag + _len_prefix(lst_len) + b"\x0a" +
+          _len_prefix(payload_len))
