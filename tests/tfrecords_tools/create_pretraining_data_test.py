@@ -151,3 +151,13 @@ def test_rerun_after_an_interrupted_run(tmp_path, corpus, built_two_ways):
   for a, b in zip(_shards(out), _shards(built_two_ways[2])):
     with open(a, "rb") as fa, open(b, "rb") as fb:
       assert fa.read() == fb.read()
+
+
+def test_unreadable_input_names_the_file(tmp_path):
+  bad = tmp_path / "corrupt.txt.gz"
+  bad.write_bytes(b"this is not gzip data\n")
+  proc = fx.run_cli(f"--input_file={bad}", f"--output_dir={tmp_path}/o",
+                    "--num_workers=1")
+  assert proc.returncode == 2
+  assert f"Cannot read input {bad}" in proc.stderr
+  assert "Traceback" not in proc.stderr
