@@ -38,7 +38,9 @@ official.nlp.data.create_pretraining_data`; ours: `import tensorflow_text,
 tfrecords_tools.tokenizer`). Rates are given on the full wall time and on
 wall time minus start-up ("steady"). Ratios are ours / peer on instances/s.
 
-Target checks printed at the end: ours >= 8x the peer's instances/s, ours with
+Target checks printed at the end: ours >= 8x the peer's instances/s (also on
+the 8x corpus with --peer_8x, where the ~5 s TensorFlow import both pay no
+longer dominates), ours with
 all auxiliary labels >= 4x, and ours' peak RSS on the 8x corpus <= 1.2x its
 peak RSS on 1x. With --skip_peer the peer is not run and no ratio is shown
 (the numbers in shared/spec/peer_baselines.md are deliberately not used:
@@ -389,6 +391,14 @@ def print_report(args, rows, peer_rows, startup, corpus_info, load_before):
         f"{small['peak_rss'] / 2**20:,.0f} MB = {ratio:.2f}x")
   if f"peer {args.scale}x" in by_label:
     pb = by_label[f"peer {args.scale}x"]
+    for kind in ("wall", "steady"):
+      ratio = big[f"rate_{kind}"] / pb[f"rate_{kind}"]
+      ok = ratio >= _OURS_TARGET
+      checks.append(ok)
+      print(f"- ours >= {_OURS_TARGET:g}x peer instances/s on the "
+            f"{args.scale}x corpus ({kind}): {'PASS' if ok else 'FAIL'}: "
+            f"{big[f'rate_{kind}']:,.0f}/s vs {pb[f'rate_{kind}']:,.0f}/s = "
+            f"{ratio:.2f}x")
     print(f"- (info) peer peak RSS on {args.scale}x corpus: "
           f"{pb['peak_rss'] / 2**20:,.0f} MB = "
           f"{pb['peak_rss'] / peer['peak_rss']:.2f}x its 1x")

@@ -1,0 +1,1 @@
+"""Export of pretrained encoders for fine-tuning and serving."""

@@ -1,0 +1,1 @@
+"""Networks, heads, pretraining models and losses (Model Garden layout)."""

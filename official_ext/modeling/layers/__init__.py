@@ -1,0 +1,1 @@
+"""Layers: candidate sampler, MWS head, RTD head."""

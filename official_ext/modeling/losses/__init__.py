@@ -1,0 +1,1 @@
+"""Pretraining losses and metrics."""

@@ -1,0 +1,1 @@
+"""Trainable pretraining models wrapping networks and heads."""

@@ -1,0 +1,75 @@
+"""Encoder sizes for ELECTRA and TEAMS (discriminator, generator).
+
+TEAMS (paper Table 5): generator has the discriminator's width and half its
+layers, sharing the bottom half of those with the discriminator. ELECTRA
+(Clark et al. 2020): generator has the discriminator's depth and 1/4 (small,
+large) or 1/3 (base) of its width; embeddings are tied.
+`tiny` is for tests and the demo.
+"""
+
+import dataclasses
+
+from official.nlp.configs import encoders
+
+# name: (layers, hidden, embedding, heads, ffn)
+DISCRIMINATOR_SIZES = {
+    'tiny': (2, 64, 32, 2, 128),
+    'small': (12, 256, 128, 4, 1024),
+    'base': (12, 768, 768, 12, 3072),
+    'large': (24, 1024, 1024, 16, 4096),
+}
+# ELECTRA generator width: (hidden, heads, ffn)
+ELECTRA_GENERATOR_WIDTH = {
+    'tiny': (32, 1, 64),
+    'small': (64, 1, 256),
+    'base': (256, 4, 1024),
+    'large': (256, 4, 1024),
+}
+
+
+def _check_size(size):
+  if size not in DISCRIMINATOR_SIZES:
+    raise ValueError(f'unknown size {size!r}; choose one of '
+                     f'{sorted(DISCRIMINATOR_SIZES)}')
+
+
+def encoder_config(num_layers, hidden_size, embedding_size, num_heads,
+                   intermediate_size, vocab_size, max_seq_length=512,
+                   dropout_rate=0.1) -> encoders.BertEncoderConfig:
+  """A Model Garden BertEncoderConfig with the given shape."""
+  return encoders.BertEncoderConfig(
+      vocab_size=vocab_size, hidden_size=hidden_size, num_layers=num_layers,
+      num_attention_heads=num_heads, intermediate_size=intermediate_size,
+      hidden_activation='gelu', dropout_rate=dropout_rate,
+      attention_dropout_rate=dropout_rate,
+      max_position_embeddings=max_seq_length, type_vocab_size=2,
+      initializer_range=0.02, embedding_size=embedding_size)
+
+
+def discriminator_config(size, vocab_size, **kwargs):
+  """Discriminator BertEncoderConfig of a named size."""
+  _check_size(size)
+  layers, hidden, embedding, heads, ffn = DISCRIMINATOR_SIZES[size]
+  return encoder_config(layers, hidden, embedding, heads, ffn, vocab_size,
+                        **kwargs)
+
+
+def teams_generator_config(size, vocab_size, **kwargs):
+  """TEAMS generator: same width, half the layers."""
+  disc = discriminator_config(size, vocab_size, **kwargs)
+  return dataclasses.replace(disc, num_layers=max(1, disc.num_layers // 2))
+
+
+def teams_shared_layers(size):
+  """Bottom layers the TEAMS generator shares (half of its own, at least 1)."""
+  _check_size(size)
+  return max(1, DISCRIMINATOR_SIZES[size][0] // 4)
+
+
+def electra_generator_config(size, vocab_size, **kwargs):
+  """ELECTRA generator: same depth and embedding width, narrower."""
+  disc = discriminator_config(size, vocab_size, **kwargs)
+  hidden, heads, ffn = ELECTRA_GENERATOR_WIDTH[size]
+  return dataclasses.replace(disc, hidden_size=hidden,
+                             num_attention_heads=heads,
+                             intermediate_size=ffn)

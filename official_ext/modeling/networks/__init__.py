@@ -1,0 +1,1 @@
+"""Encoder networks built on Model Garden's EncoderScaffold."""

@@ -1,0 +1,1 @@
+"""Model Garden `Task`s: pretraining objectives the trainer drives."""

@@ -1,0 +1,49 @@
+"""Export loads into Model Garden's sentence_prediction task, same outputs."""
+
+import numpy as np
+import tensorflow as tf
+
+from official.nlp.tasks import sentence_prediction
+
+from official_ext.export import encoder_export
+from official_ext.modeling.models import pretrainer_config
+from tests.official_ext.modeling import modeling_fixtures as fx
+
+
+def test_export_loads_into_model_garden_sentence_prediction(tmp_path):
+  config = fx.tiny_teams_config()
+  model = pretrainer_config.build_pretrainer(config)
+  batch = fx.tiny_batch()
+  model(batch)
+  paths = encoder_export.export_pretrainer(model, config, str(tmp_path))
+
+  task = sentence_prediction.SentencePredictionTask(
+      sentence_prediction.SentencePredictionConfig(
+          init_checkpoint=str(tmp_path / encoder_export.CHECKPOINT_SUBDIR),
+          model=sentence_prediction.ModelConfig(
+              num_classes=2,
+              encoder=encoder_export.finetune_encoder_config(
+                  encoder_export.load_encoder_config(str(tmp_path))))))
+  classifier = task.build_model()
+  inputs = [batch['input_word_ids'], batch['input_mask'],
+            batch['input_type_ids']]
+  ours = model.discriminator_network(inputs)
+  before = classifier.checkpoint_items['encoder'](inputs)
+  assert not np.allclose(before['sequence_output'], ours['sequence_output'],
+                         atol=1e-3)
+  task.initialize(classifier)  # asserts every encoder object matched
+
+  theirs = classifier.checkpoint_items['encoder'](inputs)
+  np.testing.assert_allclose(theirs['sequence_output'],
+                             ours['sequence_output'], atol=1e-6)
+  np.testing.assert_allclose(theirs['pooled_output'], ours['pooled_output'],
+                             atol=1e-6)
+
+  served = tf.saved_model.load(paths['saved_model']).signatures[
+      'serving_default'](input_word_ids=inputs[0], input_mask=inputs[1],
+                         input_type_ids=inputs[2])
+  np.testing.assert_allclose(served['sequence_output'],
+                             ours['sequence_output'], atol=1e-5)
+  np.testing.assert_allclose(served['pooled_output'], ours['pooled_output'],
+                             atol=1e-5)
+
