@@ -24,6 +24,8 @@ Outputs (dict):
   mws_logits     [batch, num_predictions, K + 1]  (TEAMS) original first
   mws_labels     [batch, num_predictions]         zeros (original at 0)
   candidate_ids  [batch, num_predictions, K + 1]
+  sequence_output [batch, seq_len, hidden]  discriminator trunk (last layer),
+  pooled_output   [batch, hidden]           where auxiliary heads attach
 """
 
 import tensorflow as tf
@@ -167,9 +169,12 @@ class GeneratorDiscriminatorPretrainer(tf_keras.Model):
         word_ids, positions, weights, lm_ids, sampled_ids)
     rtd_labels = tf.cast(tf.not_equal(corrupted_ids, original_ids), tf.int32)
 
-    trunk = self.discriminator_network([corrupted_ids, mask, type_ids],
-                                       training=training)['encoder_outputs']
+    discriminated = self.discriminator_network(
+        [corrupted_ids, mask, type_ids], training=training)
+    trunk = discriminated['encoder_outputs']
     outputs = {
+        'sequence_output': discriminated['sequence_output'],
+        'pooled_output': discriminated['pooled_output'],
         'mlm_logits': mlm_logits,
         'sampled_ids': sampled_ids,
         'corrupted_ids': corrupted_ids,

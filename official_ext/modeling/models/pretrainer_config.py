@@ -66,13 +66,20 @@ def _initializer(encoder_cfg):
       stddev=encoder_cfg.initializer_range)
 
 
-def build_pretrainer(config: PretrainerConfig):
-  """Builds the model described by `config`."""
+def build_pretrainer(config: PretrainerConfig, discriminator_embedding=None):
+  """Builds the model described by `config`.
+
+  Args:
+    config: the PretrainerConfig.
+    discriminator_embedding: optional embedding network for the
+      discriminator (see `build_encoder_pair`).
+  """
   pair = generator_discriminator.build_encoder_pair(
       config.generator, config.discriminator,
       layer_sharing=config.layer_sharing,
       num_shared_layers=config.num_shared_layers,
-      tie_embeddings=config.tie_embeddings)
+      tie_embeddings=config.tie_embeddings,
+      discriminator_embedding=discriminator_embedding)
   disc = config.discriminator
   head = rtd_head.ReplacedTokenDetectionHead(
       hidden_size=disc.hidden_size, num_task_layers=config.rtd_task_layers,

@@ -57,7 +57,8 @@ def shared_layer_count(generator_cfg, layer_sharing, num_shared_layers):
 def build_encoder_pair(generator_cfg: encoders.BertEncoderConfig,
                        discriminator_cfg: encoders.BertEncoderConfig,
                        layer_sharing='none', num_shared_layers=0,
-                       tie_embeddings=True) -> EncoderPair:
+                       tie_embeddings=True,
+                       discriminator_embedding=None) -> EncoderPair:
   """Builds both encoders with the requested tying.
 
   Args:
@@ -66,6 +67,9 @@ def build_encoder_pair(generator_cfg: encoders.BertEncoderConfig,
     layer_sharing: "none", "bottom" or "full".
     num_shared_layers: bottom layers shared for "bottom".
     tie_embeddings: share embedding tables (and LayerNorm).
+    discriminator_embedding: optional embedding network for the
+      discriminator (e.g. a TaskConditionedEmbedding); default Model Garden's
+      PackedSequenceEmbedding.
 
   Returns:
     EncoderPair of two EncoderScaffolds (dict outputs with `encoder_outputs`).
@@ -87,7 +91,8 @@ def build_encoder_pair(generator_cfg: encoders.BertEncoderConfig,
     if shared > discriminator_cfg.num_layers:
       raise ValueError(f'cannot share {shared} layers: discriminator has '
                        f'{discriminator_cfg.num_layers}')
-  discriminator = teams.get_encoder(discriminator_cfg)
+  discriminator = teams.get_encoder(
+      discriminator_cfg, embedding_network=discriminator_embedding)
   hidden_layers = list(discriminator.hidden_layers[:shared]) + [
       layers.Transformer] * (generator_cfg.num_layers - shared)
   embedding_network = None
