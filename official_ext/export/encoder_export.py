@@ -23,6 +23,8 @@ import tensorflow as tf
 from official.nlp.configs import encoders
 from official.projects.teams import teams
 
+from official_ext.modeling.networks import task_conditioned_embedding
+
 CHECKPOINT_SUBDIR = 'encoder'
 CONFIG_FILE = 'encoder_config.json'
 SAVED_MODEL_SUBDIR = 'saved_model'
@@ -83,11 +85,36 @@ def export_encoder(encoder, encoder_config, output_dir, saved_model=True):
   return paths
 
 
-def export_pretrainer(pretrainer, pretrainer_cfg, output_dir,
-                      saved_model=True):
-  """Exports a `GeneratorDiscriminatorPretrainer`'s discriminator trunk."""
-  return export_encoder(pretrainer.discriminator_network,
-                        pretrainer_cfg.discriminator, output_dir, saved_model)
+def plain_trunk(pretrainer, encoder_config):
+  """The pretrainer's trunk as the encoder Model Garden's fine-tuning builds.
+
+  A trunk with a task-id embedding is copied into a plain encoder with the
+  mean task vector folded into its position table; others are returned as is.
+  """
+  trunk = pretrainer.discriminator_network
+  if not isinstance(trunk.embedding_network,
+                    task_conditioned_embedding.TaskConditionedEmbedding):
+    return trunk
+  plain = teams.get_encoder(encoder_config)
+  plain([tf.zeros((1, 2), tf.int32)] * 3)
+  task_conditioned_embedding.fold_task_embedding(trunk, plain)
+  return plain
+
+
+def export_pretrainer(pretrainer, config, output_dir, saved_model=True):
+  """Exports a pretrainer's fine-tuning trunk.
+
+  Args:
+    pretrainer: GeneratorDiscriminatorPretrainer, BertMlmPretrainer or
+      MultiObjectivePretrainer.
+    config: its config (anything with `trunk_config`, e.g. PretrainerConfig,
+      MultiObjectiveConfig) or the trunk's BertEncoderConfig itself.
+    output_dir: destination directory.
+    saved_model: also write the serving SavedModel.
+  """
+  encoder_config = getattr(config, 'trunk_config', config)
+  return export_encoder(plain_trunk(pretrainer, encoder_config),
+                        encoder_config, output_dir, saved_model)
 
 
 def load_encoder_config(output_dir):

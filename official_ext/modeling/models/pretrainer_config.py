@@ -38,6 +38,11 @@ class PretrainerConfig:
   rtd_loss_weight: float = 50.0
   mws_loss_weight: float = 0.0
 
+  @property
+  def trunk_config(self) -> encoders.BertEncoderConfig:
+    """The fine-tuning trunk's encoder config (the discriminator)."""
+    return self.discriminator
+
 
 def teams_config(size='small', vocab_size=30522, **overrides):
   """TEAMS: lambda1 = 5 (RTD), lambda2 = 2 (MWS), K = 5, one RTD layer."""

@@ -4,9 +4,12 @@ import numpy as np
 import tensorflow as tf
 
 from official.nlp.tasks import sentence_prediction
+from official.projects.teams import teams
 
 from official_ext.export import encoder_export
+from official_ext.modeling.models import bert_mlm_pretrainer
 from official_ext.modeling.models import pretrainer_config
+from official_ext.modeling.networks import task_conditioned_embedding as tce
 from tests.official_ext.modeling import modeling_fixtures as fx
 
 
@@ -47,3 +50,31 @@ def test_export_loads_into_model_garden_sentence_prediction(tmp_path):
   np.testing.assert_allclose(served['pooled_output'], ours['pooled_output'],
                              atol=1e-5)
 
+
+
+def test_task_embedding_trunk_exports_as_a_plain_encoder(tmp_path):
+  cfg = fx.tiny_teams_config().discriminator
+  encoder = teams.get_encoder(cfg,
+                              embedding_network=tce.build(cfg, num_tasks=3))
+  model = bert_mlm_pretrainer.BertMlmPretrainer(encoder)
+  batch = fx.tiny_batch()
+  model(batch)
+  task = encoder.embedding_network.task_embedding
+  task.table.assign(tf.random.normal(task.table.shape, seed=3))
+  task.set_active([1.0, 1.0, 1.0])
+  encoder_export.export_pretrainer(model, cfg, str(tmp_path),
+                                   saved_model=False)
+  finetune = sentence_prediction.SentencePredictionTask(
+      sentence_prediction.SentencePredictionConfig(
+          init_checkpoint=str(tmp_path / encoder_export.CHECKPOINT_SUBDIR),
+          model=sentence_prediction.ModelConfig(
+              num_classes=2,
+              encoder=encoder_export.finetune_encoder_config(
+                  encoder_export.load_encoder_config(str(tmp_path))))))
+  classifier = finetune.build_model()
+  finetune.initialize(classifier)
+  inputs = [batch['input_word_ids'], batch['input_mask'],
+            batch['input_type_ids']]
+  np.testing.assert_allclose(
+      classifier.checkpoint_items['encoder'](inputs)['sequence_output'],
+      encoder(inputs)['sequence_output'], atol=1e-5)
