@@ -92,3 +92,36 @@ class QueuedUniform:
     self.calls += 1
     assert list(draw.shape) == [int(d) for d in shape], (draw.shape, shape)
     return draw
+
+
+def aux_batch(seed=0, batch=4, seq=SEQ, predictions=PREDICTIONS):
+  """`tiny_batch` plus every auxiliary label, shaped like the reader's output.
+
+  With an even `batch`, rows batch/2.. can serve as the continuations of the
+  first rows (QT/FS layout); `next_sentence_labels` has one row per pair.
+  """
+  out = tiny_batch(seed=seed, batch=batch, seq=seq, predictions=predictions)
+  rng = np.random.default_rng(seed + 100)
+  mask = out['input_mask'].numpy()
+  ordinary = mask.astype(np.float32)
+  ordinary[:, 0] = 0.0
+  ordinary[np.arange(batch), mask.sum(1) - 1] = 0.0  # final [SEP]
+  tgs_weights = np.zeros((batch, seq), np.float32)
+  tgs_weights[:, 5] = 1.0
+  out.update({
+      'aux_token_weights': tf.constant(ordinary),
+      'tf_labels': tf.constant(rng.uniform(0, 10, (batch, seq)), tf.float32),
+      'tf_idf_labels': tf.constant(rng.uniform(0, 10, (batch, seq)),
+                                   tf.float32),
+      'token_length_labels': tf.constant(rng.integers(1, 8, (batch, seq)),
+                                         tf.float32),
+      'cap_labels': tf.constant(rng.integers(0, 2, (batch, seq)), tf.int32),
+      'tcp_labels': tf.constant(rng.integers(0, 2, (batch, seq)), tf.int32),
+      'tgs_labels': tf.constant(rng.integers(0, 6, (batch, seq)), tf.int32),
+      'tgs_weights': tf.constant(tgs_weights),
+      'scp_labels': tf.constant(rng.integers(0, 2, (batch // 2, 1)),
+                                tf.int32),
+      'next_sentence_labels': tf.constant(rng.integers(0, 2, (batch // 2, 1)),
+                                          tf.int32),
+  })
+  return out
