@@ -136,7 +136,8 @@ class AuxHead(tf_keras.layers.Layer):
   def loss(self, batch, outputs):
     raise NotImplementedError
 
-  def build_metrics(self):
+  @classmethod
+  def build_metrics(cls):
     raise NotImplementedError
 
   def update_metrics(self, metrics, batch, outputs):

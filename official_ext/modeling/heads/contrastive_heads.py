@@ -128,7 +128,8 @@ class QuickThoughtsHead(_PairHead):
     per_row = base.sparse_ce(labels, logits)
     return base.weighted_mean(per_row, tf.ones_like(per_row))
 
-  def build_metrics(self):
+  @classmethod
+  def build_metrics(cls):
     return [tf_keras.metrics.SparseCategoricalAccuracy(name='qt_accuracy')]
 
   def update_metrics(self, metrics, batch, outputs):
@@ -186,7 +187,8 @@ class FastSentHead(_PairHead):
       per_token = tf.square(cosine - 1.0)
     return base.weighted_mean(per_token, batch[F.INPUT_MASK])
 
-  def build_metrics(self):
+  @classmethod
+  def build_metrics(cls):
     return [tf_keras.metrics.Mean(name='fs_cosine')]
 
   def update_metrics(self, metrics, batch, outputs):

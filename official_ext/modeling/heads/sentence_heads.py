@@ -60,9 +60,10 @@ class SentenceClassificationHead(base.AuxHead):
     labels, logits = self._labels_and_logits(batch, outputs)
     return tf.reduce_mean(base.sparse_ce(labels, logits))
 
-  def build_metrics(self):
+  @classmethod
+  def build_metrics(cls):
     return [tf_keras.metrics.SparseCategoricalAccuracy(
-        name=f'{self.task_name}_accuracy')]
+        name=f'{cls.task_name}_accuracy')]
 
   def update_metrics(self, metrics, batch, outputs):
     self._check(batch)

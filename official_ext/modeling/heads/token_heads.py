@@ -129,8 +129,9 @@ class TokenRegressionHead(_TokenHead):
         tf.abs(error)
     return base.weighted_mean(per_token, batch[F.AUX_TOKEN_WEIGHTS])
 
-  def build_metrics(self):
-    return [tf_keras.metrics.Mean(name=f'{self.task_name}_mse')]
+  @classmethod
+  def build_metrics(cls):
+    return [tf_keras.metrics.Mean(name=f'{cls.task_name}_mse')]
 
   def update_metrics(self, metrics, batch, outputs):
     self._check(batch)
@@ -166,9 +167,10 @@ class TokenClassificationHead(_TokenHead):
     per_token = base.sparse_ce(batch[self.label_key], outputs[self.output_key])
     return base.weighted_mean(per_token, batch[self.weight_key])
 
-  def build_metrics(self):
+  @classmethod
+  def build_metrics(cls):
     return [tf_keras.metrics.SparseCategoricalAccuracy(
-        name=f'{self.task_name}_accuracy')]
+        name=f'{cls.task_name}_accuracy')]
 
   def update_metrics(self, metrics, batch, outputs):
     self._check(batch)
@@ -318,7 +320,8 @@ class SpanBoundaryHead(base.AuxHead):
                                   outputs[self.output_key])
     return base.weighted_mean(per_position, batch[F.MASKED_LM_WEIGHTS])
 
-  def build_metrics(self):
+  @classmethod
+  def build_metrics(cls):
     return [tf_keras.metrics.SparseCategoricalAccuracy(name='sbo_accuracy')]
 
   def update_metrics(self, metrics, batch, outputs):
