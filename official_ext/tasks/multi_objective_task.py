@@ -12,6 +12,7 @@ Logged per step: `total_loss`, `<task>_loss` for every task, `<task>_weight`,
 and each head's metrics (`mlm_accuracy`, `qt_accuracy`, `tf_idf_mse`, ...).
 """
 
+import dataclasses
 from typing import Any, Dict, Optional
 
 import tensorflow as tf
@@ -28,10 +29,16 @@ from official_ext.schedules import registry as schedule_registry
 from official_ext.tasks import generator_discriminator_task as gdt
 
 SEQUENCE_LEVEL_TASKS = head_registry.SENTENCE_TASKS + head_registry.PAIR_TASKS
+MAIN_STREAM = 'main'
 
 
-def check_data(model_config: moc.MultiObjectiveConfig, data):
+def check_data(model_config: moc.MultiObjectiveConfig, data, tasks=None):
   """Fails at start when the records lack what a task reads.
+
+  Args:
+    model_config: the MultiObjectiveConfig.
+    data: an AuxPretrainDataConfig (None: nothing to check).
+    tasks: the auxiliary tasks reading `data` (default: all).
 
   Raises:
     ValueError naming the task and the missing feature (or layout).
@@ -39,7 +46,7 @@ def check_data(model_config: moc.MultiObjectiveConfig, data):
   if data is None:
     return
   keys = pretrain_reader.batch_keys(data)
-  for name in model_config.aux_tasks:
+  for name in model_config.aux_tasks if tasks is None else tasks:
     head_cls = head_registry.get(name)
     if name in head_registry.PAIR_TASKS and not (data.paired and
                                                  data.pair_halves):
@@ -53,36 +60,58 @@ def check_data(model_config: moc.MultiObjectiveConfig, data):
 class MultiObjectiveTask(base_task.Task):
   """Base objective + auxiliary tasks combined by a schedule.
 
+  Tasks whose inputs cannot share a batch (e.g. SO needs swapped adjacent
+  segments, QT consecutive pairs, NSP random ones) read separate record
+  streams: `streams` names extra data configs and `task_streams` assigns a
+  task to one; the rest (and the base objective) read the main stream. A
+  stream is only run through the model on steps where one of its tasks is
+  active.
+
   Args:
     model_config: the MultiObjectiveConfig.
     combination: schedule name ('sum', 'inc', 'alt', 'alt+', 'cmtl',
       'cmtl+').
     schedule_options: extra schedule arguments (unit, epoch_budget,
       total_budget, seed, after_last_stage).
-    train_data, validation_data: AuxPretrainDataConfigs (or None).
+    train_data, validation_data: main-stream AuxPretrainDataConfigs.
+    streams: extra stream name -> AuxPretrainDataConfig (its batch size and
+      is_training follow the main stream's).
+    task_streams: auxiliary task -> stream name (default: main).
     sampler_seed: base seed of the ELECTRA/TEAMS sampler.
   """
 
   def __init__(self, model_config: moc.MultiObjectiveConfig,
                combination: str = 'sum',
                schedule_options: Optional[Dict[str, Any]] = None,
-               train_data=None, validation_data=None, sampler_seed: int = 0,
-               name: str = 'multi_objective'):
+               train_data=None, validation_data=None,
+               streams: Optional[Dict[str, Any]] = None,
+               task_streams: Optional[Dict[str, str]] = None,
+               sampler_seed: int = 0, name: str = 'multi_objective'):
     super().__init__(params=cfg.TaskConfig(train_data=train_data,
                                            validation_data=validation_data),
                      name=name)
     model_config.validate()
     schedule_registry.get_schedule_cls(combination)  # unknown: raises
-    check_data(model_config, train_data)
-    check_data(model_config, validation_data)
     self.model_config = model_config
     self.combination = combination
     self.schedule_options = dict(schedule_options or {})
     self.sampler_seed = sampler_seed
+    self.streams = dict(streams or {})
+    self.task_streams = _assign_streams(model_config, self.streams,
+                                        task_streams or {})
+    for data in (train_data, validation_data):
+      check_data(model_config, data, self.tasks_of(MAIN_STREAM))
+    for stream, data in self.streams.items():
+      check_data(model_config, data, self.tasks_of(stream))
     self._base_task = None
     if model_config.base != 'mlm':
       self._base_task = gdt.GeneratorDiscriminatorTask(
           model_config.pretrainer, sampler_seed=sampler_seed)
+
+  def tasks_of(self, stream):
+    """Auxiliary task names read from `stream`."""
+    return [t for t in self.model_config.aux_tasks
+            if self.task_streams[t] == stream]
 
   def build_schedule(self):
     return schedule_registry.build_schedule(
@@ -96,7 +125,19 @@ class MultiObjectiveTask(base_task.Task):
     return model
 
   def build_inputs(self, params, input_context=None):
-    return pretrain_reader.AuxPretrainDataLoader(params).load(input_context)
+    """The main stream's batches, or a dict of every stream's batches."""
+    main = pretrain_reader.AuxPretrainDataLoader(params).load(input_context)
+    if not self.streams:
+      return main
+    datasets = {MAIN_STREAM: main}
+    for stream, data in self.streams.items():
+      data = dataclasses.replace(
+          data, is_training=params.is_training,
+          global_batch_size=params.global_batch_size,
+          drop_remainder=params.drop_remainder)
+      datasets[stream] = pretrain_reader.AuxPretrainDataLoader(data).load(
+          input_context)
+    return tf.data.Dataset.zip(datasets)
 
   def _base_loss(self, inputs, outputs):
     if self._base_task is None:
@@ -106,37 +147,12 @@ class MultiObjectiveTask(base_task.Task):
     parts = self._base_task.build_losses(inputs, outputs)
     return parts.pop('total_loss'), parts
 
-  def build_losses(self, labels, model_outputs, aux_losses=None,
-                   model=None, weights=None):
-    """Per-task losses and their weighted sum.
-
-    Args:
-      labels: the batch.
-      model_outputs: MultiObjectivePretrainer outputs.
-      aux_losses: regularisation losses added to the total.
-      model: the model (for its heads); required.
-      weights: `[num_tasks]` schedule weights; all ones if None.
-
-    Returns:
-      dict: `<task>_loss` per task, the base objective's parts, and
-      `total_loss`.
-    """
-    names = self.model_config.task_names
-    base_loss, losses = self._base_loss(labels, model_outputs)
-    per_task = [base_loss]
-    losses[f'{names[0]}_loss'] = base_loss
-    for head in model.aux_heads:
-      value = head.loss(labels, model.head_outputs(model_outputs,
-                                                   head.task_name))
-      losses[f'{head.task_name}_loss'] = value
-      per_task.append(value)
-    if weights is None:
-      weights = tf.ones([len(names)], tf.float32)
-    total = tf.reduce_sum(tf.stack(per_task) * weights)
-    if aux_losses:
-      total += tf.add_n(aux_losses)
-    losses['total_loss'] = total
-    return losses
+  def _base_part_names(self):
+    if self._base_task is None:
+      return []
+    names = ['mlm_loss', 'rtd_loss']
+    return names + (['mws_loss'] if self.model_config.pretrainer.use_mws
+                    else [])
 
   def build_metrics(self, training=None):
     del training
@@ -152,33 +168,88 @@ class MultiObjectiveTask(base_task.Task):
       metrics += head_registry.get(name).build_metrics()
     return metrics
 
-  def process_metrics(self, metrics, labels, model_outputs, model=None,
-                      losses=None):
-    by_name = {m.name: m for m in metrics}
-    for key, value in (losses or {}).items():
-      if key in by_name:
-        by_name[key].update_state(value)
-    if self._base_task is None:
-      by_name['mlm_accuracy'].update_state(
-          labels['masked_lm_ids'], model_outputs['mlm_logits'],
-          labels['masked_lm_weights'])
-    else:
-      self._base_task.process_metrics(metrics, labels, model_outputs)
-    for head in model.aux_heads:
-      head.update_metrics(by_name, labels,
-                          model.head_outputs(model_outputs, head.task_name))
+  def _stream_pass(self, model, stream, batch, step, training, metrics):
+    """Losses of `stream`'s tasks on its batch (and their metrics).
 
-  def _prepare(self, inputs, model, step):
-    inputs = dict(inputs)
+    Returns:
+      (`[len(tasks)]` losses, base part losses dict) — the base objective
+      first when `stream` is the main one.
+    """
+    batch = dict(batch)
     if self._base_task is not None:
-      inputs['sampler_seeds'] = gdt.sampler_seeds(inputs, self.sampler_seed,
-                                                  step)
-    return inputs
+      batch['sampler_seeds'] = gdt.sampler_seeds(batch, self.sampler_seed,
+                                                 step)
+    outputs = model(batch, training=training)
+    values, parts = [], {}
+    if stream == MAIN_STREAM:
+      base, parts = self._base_loss(batch, outputs)
+      values.append(base)
+    heads = {h.task_name: h for h in model.aux_heads}
+    by_name = {m.name: m for m in metrics or []}
+    for name in self.tasks_of(stream):
+      head_out = model.head_outputs(outputs, name)
+      values.append(heads[name].loss(batch, head_out))
+      if metrics:
+        heads[name].update_metrics(by_name, batch, head_out)
+    if metrics and stream == MAIN_STREAM:
+      for key, value in parts.items():
+        by_name[key].update_state(value)
+      if self._base_task is None:
+        by_name['mlm_accuracy'].update_state(
+            batch['masked_lm_ids'], outputs['mlm_logits'],
+            batch['masked_lm_weights'])
+      else:
+        self._base_task.process_metrics(metrics, batch, outputs)
+    return tf.stack(values), parts
+
+  def _all_streams(self, model, inputs, weights, step, training, metrics):
+    """Every task's loss (`[num_tasks]`) and the base parts; streams whose
+    tasks all have weight 0 are skipped (their losses read 0)."""
+    batches = inputs if self.streams else {MAIN_STREAM: inputs}
+    names = self.model_config.task_names
+    per_task = [None] * len(names)
+    parts = {}
+    for stream in [MAIN_STREAM] + list(self.streams):
+      tasks = self.tasks_of(stream)
+      indices = [names.index(t) for t in tasks]
+      part_names = []
+      if stream == MAIN_STREAM:
+        indices = [0] + indices
+        part_names = self._base_part_names()
+      run = lambda s=stream: self._stream_pass(model, s, batches[s], step,
+                                               training, metrics)
+      skip = lambda n=len(indices), p=part_names: (
+          tf.zeros([n]), {k: tf.constant(0.0) for k in p})
+      values, stream_parts = tf.cond(
+          tf.reduce_any(tf.gather(weights, indices) > 0), run, skip)
+      parts.update(stream_parts)
+      for position, index in enumerate(indices):
+        per_task[index] = values[position]
+    return tf.stack(per_task), parts
+
+  def _logs(self, losses, parts, weights, aux_losses, metrics):
+    names = self.model_config.task_names
+    total = tf.reduce_sum(losses * weights)
+    if aux_losses:
+      total += tf.add_n(aux_losses)
+    logs = {'total_loss': total, **parts}
+    by_name = {m.name: m for m in metrics or []}
+    for index, name in enumerate(names):
+      logs[f'{name}_loss'] = losses[index]
+      logs[f'{name}_weight'] = weights[index]
+      if f'{name}_loss' in by_name:  # an inactive task's 0 is not averaged
+        by_name[f'{name}_loss'].update_state(
+            losses[index], sample_weight=tf.cast(weights[index] > 0,
+                                                 tf.float32))
+    if 'total_loss' in by_name:
+      by_name['total_loss'].update_state(total)
+    logs[self.loss] = total
+    return logs
 
   def train_step(self, inputs, model, optimizer, metrics=None):
     step = optimizer.iterations
-    inputs = self._prepare(inputs, model, step)
-    tokens = tf.reduce_sum(tf.cast(inputs['input_mask'], tf.int64))
+    main = inputs[MAIN_STREAM] if self.streams else inputs
+    tokens = tf.reduce_sum(tf.cast(main['input_mask'], tf.int64))
     context = tf.distribute.get_replica_context()
     if context is not None:
       tokens = context.all_reduce(tf.distribute.ReduceOp.SUM, tokens)
@@ -189,34 +260,51 @@ class MultiObjectiveTask(base_task.Task):
     scaled = isinstance(optimizer,
                         tf_keras.mixed_precision.LossScaleOptimizer)
     with tf.GradientTape() as tape:
-      outputs = model(inputs, training=True)
-      losses = self.build_losses(inputs, outputs, model.losses, model=model,
-                                 weights=weights)
-      loss = losses['total_loss'] / replicas
+      losses, parts = self._all_streams(model, inputs, weights, step, True,
+                                        metrics)
+      total = tf.reduce_sum(losses * weights)
+      if model.losses:
+        total += tf.add_n(model.losses)
+      loss = total / replicas
       if scaled:
         loss = optimizer.get_scaled_loss(loss)
     variables = model.trainable_variables
     grads = tape.gradient(loss, variables)
     if scaled:
       grads = optimizer.get_unscaled_gradients(grads)
-    # Inactive tasks' heads get no gradient this step.
-    pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
-    optimizer.apply_gradients(pairs)
-    if metrics:
-      self.process_metrics(metrics, inputs, outputs, model, losses)
-    logs = {self.loss: losses['total_loss'], **losses}
-    for index, name in enumerate(self.model_config.task_names):
-      logs[f'{name}_weight'] = weights[index]
-    return logs
+    # An inactive task's head gets a zero gradient (as it does in graph mode
+    # through the skipped stream's tf.cond); Adam's moments still move it.
+    grads = [tf.zeros_like(v) if g is None else g
+             for g, v in zip(grads, variables)]
+    optimizer.apply_gradients(list(zip(grads, variables)))
+    return self._logs(losses, parts, weights, model.losses, metrics)
 
   def validation_step(self, inputs, model, metrics=None):
-    inputs = self._prepare(inputs, model, -1)
+    weights = tf.ones([len(self.model_config.task_names)])
     if model.task_embedding is not None:
-      model.task_embedding.set_active(
-          tf.ones([len(self.model_config.task_names)]))
-    outputs = model(inputs, training=False)
-    losses = self.build_losses(inputs, outputs, model.losses, model=model)
-    if metrics:
-      self.process_metrics(metrics, inputs, outputs, model, losses)
-    return {self.loss: losses['total_loss'], **losses}
+      model.task_embedding.set_active(weights)
+    losses, parts = self._all_streams(model, inputs, weights, -1, False,
+                                      metrics)
+    return self._logs(losses, parts, weights, model.losses, metrics)
 
+
+def _assign_streams(model_config, streams, task_streams):
+  """Task -> stream name, validated."""
+  if MAIN_STREAM in streams:
+    raise ValueError(f'stream name {MAIN_STREAM!r} is reserved for the main '
+                     'data')
+  unknown_tasks = sorted(set(task_streams) - set(model_config.aux_tasks))
+  if unknown_tasks:
+    raise ValueError(f'task_streams names tasks not in aux_tasks: '
+                     f'{unknown_tasks}')
+  assigned = {t: task_streams.get(t, MAIN_STREAM)
+              for t in model_config.aux_tasks}
+  for task, stream in assigned.items():
+    if stream != MAIN_STREAM and stream not in streams:
+      raise ValueError(f'task {task!r} reads stream {stream!r}, which is not '
+                       f'in streams {sorted(streams)}')
+  idle = sorted(set(streams) - set(assigned.values()))
+  if idle:
+    raise ValueError(f'streams {idle} feed no task; assign one in '
+                     'task_streams or drop them')
+  return assigned

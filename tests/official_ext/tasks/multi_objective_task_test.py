@@ -120,3 +120,39 @@ def test_schedule_weights_are_logged_and_used():
       1.0, 0.0, 0.0, 0.0]
   np.testing.assert_allclose(float(logs['total_loss']),
                              float(logs['mlm_loss']), rtol=1e-6)
+
+
+def test_tasks_on_separate_streams_run_only_when_active():
+  """QT reads the paired main stream, SO its own (swapped-pair) stream."""
+  config = _config('mlm', aux_tasks=('qt', 'so'), task_embedding=False)
+  task = mot.MultiObjectiveTask(
+      config, combination='alt', train_data=_data(aux_labels=()),
+      streams={'so_pairs': _data(aux_labels=(), paired=False)},
+      task_streams={'so': 'so_pairs'})
+  assert task.tasks_of('main') == ['qt'] and task.tasks_of('so_pairs') == [
+      'so']
+  model = task.build_model()
+  paired = fx.aux_batch(seed=1)
+  single = {k: v for k, v in fx.aux_batch(seed=2).items()}
+  single['next_sentence_labels'] = tf.constant([[0], [1], [1], [0]])
+  optimizer = tf_keras.optimizers.SGD(0.0)
+  inputs = {'main': paired, 'so_pairs': single}
+  logs = [task.train_step(inputs, model, optimizer) for _ in range(3)]
+  # alt over (mlm, qt, so): step 0 mlm, step 1 qt (main stream), step 2 so.
+  assert float(logs[0]['so_loss']) == 0.0 and float(logs[0]['mlm_loss']) > 0
+  assert float(logs[1]['qt_loss']) > 0 and float(logs[1]['so_loss']) == 0.0
+  assert float(logs[2]['so_loss']) > 0 and float(logs[2]['mlm_loss']) == 0.0
+  np.testing.assert_allclose(float(logs[2]['total_loss']),
+                             float(logs[2]['so_loss']), rtol=1e-6)
+
+
+@pytest.mark.parametrize('kwargs,match', [
+    ({'streams': {'x': None}, 'task_streams': {}}, r"streams \['x'\] feed no"),
+    ({'task_streams': {'so': 'nowhere'}}, "'nowhere'"),
+    ({'task_streams': {'nsp': 'x'}}, r"\['nsp'\]"),
+    ({'streams': {'main': None}}, "reserved"),
+])
+def test_bad_stream_settings_fail_naming_them(kwargs, match):
+  with pytest.raises(ValueError, match=match):
+    mot.MultiObjectiveTask(_config('mlm', aux_tasks=('qt', 'so')),
+                           train_data=_data(), **kwargs)
