@@ -1,0 +1,181 @@
+r"""Fine-tunes an encoder on GLUE / SQuAD with Model Garden's tasks.
+
+  python -m official_ext.finetune --task=glue/sst2,glue/stsb \
+      --init_checkpoint=out/pretrain/export --vocab_file=vocab.txt \
+      --data_dir=glue_data --model_dir=out/finetune --seeds=15 \
+      --learning_rates=1e-4 --batch_sizes=32 --epochs=3
+
+Tasks: glue/{cola,sst2,mrpc,qqp,stsb,mnli,qnli,rte,wnli}, squad/{v1.1,v2.0}
+(comma-separate several). `--init_checkpoint`: our export directory (with
+`encoder_config.json`), or any `tf.train.Checkpoint(encoder=...)` such as
+Model Garden's BERT checkpoints together with `--encoder_config_file`.
+Data is read from `--data_dir` (GLUE TSV layout / SQuAD JSON) or, for GLUE,
+from TFDS prepared under `--tfds_data_dir`; nothing is downloaded.
+
+Every (learning rate, batch size, epochs, seed) is one run under
+`<model_dir>/<task>/<config>/seed<k>/` (run.json, predictions, TensorBoard);
+finished runs are reused. Afterwards `<model_dir>/results.{csv,md,png}` and
+`summary.json` cover every run in `model_dir`: the median over seeds (TEAMS,
+use --seeds=15) and the best over the grid (olfmlm), and the GLUE average.
+"""
+
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+
+from official.nlp.configs import encoders
+
+from official_ext.finetuning import encoder_init
+from official_ext.finetuning import glue_data
+from official_ext.finetuning import glue_tasks
+from official_ext.finetuning import grid
+from official_ext.finetuning import reporting
+from official_ext.finetuning import runner
+from official_ext.finetuning import squad_data
+
+FLAGS = flags.FLAGS
+
+flags.DEFINE_list('task', None, 'glue/<task> or squad/<version>, '
+                  'comma-separated.')
+flags.DEFINE_string('init_checkpoint', '', 'Our export dir (with '
+                    'encoder_config.json), its encoder/ dir, or a checkpoint '
+                    'prefix/dir of tf.train.Checkpoint(encoder=...). Empty: '
+                    'random initialisation (needs --encoder_config_file).')
+flags.DEFINE_string('encoder_config_file', '', 'JSON encoder config for '
+                    'checkpoints that are not our export: BertEncoderConfig '
+                    'fields, a full EncoderConfig, or a BERT bert_config.json.')
+flags.DEFINE_enum('encoder_type', 'auto', ['auto', 'bert', 'teams'],
+                  'Encoder built from --encoder_config_file fields (auto: '
+                  'bert; our export is always teams).')
+flags.DEFINE_string('vocab_file', '', 'WordPiece vocab; default: vocab.txt '
+                    'next to the checkpoint.')
+flags.DEFINE_bool('do_lower_case', True, 'Lower-case text (uncased vocab).')
+flags.DEFINE_string('data_dir', '', 'GLUE TSV folders (<data_dir>/SST-2/...) '
+                    'and/or SQuAD JSON files.')
+flags.DEFINE_enum('data_source', 'auto', ['auto', 'tsv', 'tfds'],
+                  'GLUE source; auto: TSV when present, else prepared TFDS.')
+flags.DEFINE_string('tfds_data_dir', None, 'Where TFDS glue/* is prepared.')
+flags.DEFINE_string('model_dir', None, 'Output directory (runs + reports).')
+flags.DEFINE_integer('seeds', grid.DEFAULT_SEEDS, 'Seeds per configuration '
+                     f'(TEAMS median protocol: {grid.TEAMS_SEEDS}).')
+flags.DEFINE_integer('first_seed', 0, 'Seeds are first_seed, first_seed+1, '
+                     '...')
+flags.DEFINE_list('learning_rates', [], 'Peak learning rates; default by '
+                  'encoder size (GLUE 1e-4 small / 3e-5 base / 2e-5 large, '
+                  'SQuAD 1e-4 / 5e-5 / 3e-5).')
+flags.DEFINE_list('batch_sizes', [str(grid.DEFAULT_BATCH_SIZE)],
+                  'Training batch sizes.')
+flags.DEFINE_list('epochs', [], 'Training epochs; default GLUE 3, SQuAD 2.')
+flags.DEFINE_integer('max_seq_length', None, 'Default GLUE 128, SQuAD 384.')
+flags.DEFINE_integer('max_query_length', 64, 'SQuAD question tokens.')
+flags.DEFINE_integer('doc_stride', 128, 'SQuAD context window stride.')
+flags.DEFINE_float('warmup_proportion', 0.1, 'Linear warm-up share.')
+flags.DEFINE_float('weight_decay', 0.01, 'AdamW weight decay.')
+flags.DEFINE_integer('eval_batch_size', 64, 'Evaluation batch size.')
+flags.DEFINE_bool('eval_each_epoch', False, 'Also evaluate after each epoch '
+                  '(TensorBoard and run.json history).')
+flags.DEFINE_integer('log_every', 50, 'TensorBoard training summary period.')
+flags.DEFINE_bool('skip_bad_rows', False, 'Skip malformed TSV rows / SQuAD '
+                  'questions (listed in the logs) instead of failing.')
+flags.DEFINE_bool('overwrite', False, 'Re-run finished runs.')
+flags.DEFINE_bool('report_only', False, 'Only rebuild the reports from the '
+                  'runs already in --model_dir.')
+
+USER_ERRORS = (glue_tasks.TaskError, glue_data.GlueDataError,
+               squad_data.SquadDataError, encoder_init.EncoderInitError,
+               grid.GridError, reporting.ReportError)
+
+
+def _numbers(values, kind, flag):
+  try:
+    return [kind(v) for v in values]
+  except ValueError:
+    raise grid.GridError(f'--{flag}: expected {kind.__name__}s, got '
+                         f'{",".join(values)}') from None
+
+
+def finetune(flag_values) -> dict:
+  """Runs the requested grid for every task and writes the reports."""
+  if not flag_values.model_dir:
+    raise grid.GridError('--model_dir is required')
+  if flag_values.report_only:
+    return reporting.write_report(flag_values.model_dir)
+  if not flag_values.task:
+    raise grid.GridError('--task is required')
+  tasks = [glue_tasks.parse_task(name) for name in flag_values.task]
+  source = encoder_init.resolve(flag_values.init_checkpoint,
+                                flag_values.encoder_config_file,
+                                flag_values.encoder_type)
+  vocab_file = flag_values.vocab_file or source.vocab_file
+  encoder_init.check_vocab(vocab_file, source)
+  if source.checkpoint:  # Fail on another model size before any data work.
+    encoder_init.check_checkpoint_fits(
+        source.checkpoint, encoders.build_encoder(source.encoder_config),
+        source)
+  cache_dir = f'{flag_values.model_dir}/data_cache'
+  plans = []
+  for task in tasks:  # Check every task's data before any training.
+    family = grid.family(task)
+    max_seq_length = (flag_values.max_seq_length or
+                      grid.DEFAULT_MAX_SEQ_LENGTH[family])
+    if glue_tasks.is_glue(task):
+      prepared = glue_data.prepare(
+          task, flag_values.data_dir, vocab_file, cache_dir, max_seq_length,
+          flag_values.do_lower_case, flag_values.data_source,
+          flag_values.tfds_data_dir, flag_values.skip_bad_rows)
+    else:
+      if not flag_values.data_dir:
+        raise squad_data.SquadDataError(
+            squad_data.missing_data_message(task, '<data_dir>'))
+      prepared = squad_data.prepare(
+          task, flag_values.data_dir, vocab_file, cache_dir, max_seq_length,
+          flag_values.max_query_length, flag_values.doc_stride,
+          flag_values.do_lower_case, flag_values.skip_bad_rows)
+    for line in prepared.skipped:
+      logging.warning('skipped: %s', line)
+    learning_rates = (_numbers(flag_values.learning_rates, float,
+                               'learning_rates')
+                      or grid.default_learning_rates(task, source.size))
+    epochs = (_numbers(flag_values.epochs, int, 'epochs')
+              or [grid.DEFAULT_EPOCHS[family]])
+    points = grid.expand(learning_rates,
+                         _numbers(flag_values.batch_sizes, int,
+                                  'batch_sizes'),
+                         epochs, flag_values.seeds, flag_values.first_seed)
+    base = runner.RunConfig(
+        seed=0, learning_rate=0.0, batch_size=1, epochs=1,
+        max_seq_length=max_seq_length,
+        warmup_proportion=flag_values.warmup_proportion,
+        weight_decay=flag_values.weight_decay,
+        eval_batch_size=flag_values.eval_batch_size,
+        log_every=flag_values.log_every,
+        eval_each_epoch=flag_values.eval_each_epoch,
+        do_lower_case=flag_values.do_lower_case,
+        max_query_length=flag_values.max_query_length,
+        doc_stride=flag_values.doc_stride)
+    plans.append((task, points, base, prepared))
+  for task, points, base, prepared in plans:
+    grid.run_grid(task, points, base, source, prepared, vocab_file,
+                  flag_values.model_dir, flag_values.overwrite,
+                  log=lambda message: logging.info('%s', message))
+  paths = reporting.write_report(flag_values.model_dir)
+  logging.info('reports: %s', paths)
+  return paths
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  try:
+    paths = finetune(FLAGS)
+  except USER_ERRORS as e:
+    sys.stderr.write(f'finetune: error: {e}\n')
+    sys.exit(2)
+  with open(paths['markdown']) as f:
+    print(f.read())
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,272 @@
+"""Where the encoder comes from: its config, checkpoint, vocab and a fit check.
+
+Two kinds of `--init_checkpoint`:
+  * our export directory (`encoder_export.export_pretrainer`): it holds
+    `encoder_config.json` and `encoder/ckpt-*`; the encoder is rebuilt as
+    `EncoderConfig(type='any', any=TeamsEncoderConfig(...))`. The `encoder/`
+    folder or a `ckpt-N` prefix inside it works too.
+  * any other `tf.train.Checkpoint(encoder=...)` (e.g. Model Garden's BERT
+    checkpoints) plus `--encoder_config_file`: a JSON of Model Garden
+    `BertEncoderConfig` fields, a full `EncoderConfig` (`{"type": ...}`), or
+    a Google-BERT `bert_config.json` (`num_hidden_layers`, ...). Plain
+    fields build `--encoder_type` (`bert`: `BertEncoder`, `teams`: ours).
+
+`check_checkpoint_fits` walks the checkpoint's object graph alongside the
+model's encoder (as restoring does) and fails before training when a
+variable's shape differs, naming the variable, its checkpoint key and both
+shapes, or when either side has variables the other lacks (e.g. a different
+`num_layers`), which Model Garden's partial restore would silently accept.
+"""
+
+import dataclasses
+import json
+import os
+from typing import Optional
+
+import tensorflow as tf
+
+from tensorflow.core.protobuf import trackable_object_graph_pb2
+from official.nlp.configs import encoders
+
+from official_ext.export import encoder_export
+
+_LEGACY_BERT_KEYS = {
+    'vocab_size': 'vocab_size', 'hidden_size': 'hidden_size',
+    'num_hidden_layers': 'num_layers',
+    'num_attention_heads': 'num_attention_heads',
+    'intermediate_size': 'intermediate_size',
+    'hidden_act': 'hidden_activation',
+    'hidden_dropout_prob': 'dropout_rate',
+    'attention_probs_dropout_prob': 'attention_dropout_rate',
+    'max_position_embeddings': 'max_position_embeddings',
+    'type_vocab_size': 'type_vocab_size',
+    'initializer_range': 'initializer_range',
+    'embedding_size': 'embedding_size',
+}
+SHAPE_FIELDS = ('vocab_size', 'hidden_size', 'num_layers',
+                'num_attention_heads', 'intermediate_size', 'embedding_size',
+                'max_position_embeddings', 'type_vocab_size')
+
+
+class EncoderInitError(ValueError):
+  """The init checkpoint, encoder config or vocab is missing or mismatched."""
+
+
+@dataclasses.dataclass
+class EncoderSource:
+  """A resolved encoder.
+
+  Attributes:
+    checkpoint: checkpoint prefix to restore (`''`: random initialisation).
+    encoder_config: the Model Garden `EncoderConfig` to build.
+    config_file: the file the config came from.
+    fields: the encoder's config fields (vocab_size, hidden_size ...).
+    vocab_file: a `vocab.txt` found next to the checkpoint, if any.
+  """
+  checkpoint: str
+  encoder_config: encoders.EncoderConfig
+  config_file: str
+  fields: dict
+  vocab_file: Optional[str] = None
+
+  @property
+  def size(self) -> str:
+    """small | base | large, by hidden size (picks default learning rates)."""
+    hidden = self.fields.get('hidden_size', 768)
+    if hidden <= 256:
+      return 'small'
+    return 'base' if hidden <= 768 else 'large'
+
+  def describe(self) -> dict:
+    return {'checkpoint': self.checkpoint, 'config_file': self.config_file,
+            'type': self.encoder_config.type,
+            **{k: self.fields.get(k) for k in SHAPE_FIELDS}}
+
+
+def _checkpoint_prefix(path: str) -> str:
+  """A checkpoint prefix from a directory or a prefix."""
+  if tf.io.gfile.isdir(path):
+    latest = tf.train.latest_checkpoint(path)
+    if latest:
+      return latest
+    indexes = tf.io.gfile.glob(os.path.join(path, '*.index'))
+    if len(indexes) == 1:
+      return indexes[0][:-len('.index')]
+    raise EncoderInitError(
+        f'--init_checkpoint={path}: no checkpoint in this directory '
+        f'({len(indexes)} *.index files and no `checkpoint` state file)')
+  if tf.io.gfile.exists(path + '.index'):
+    return path
+  raise EncoderInitError(f'--init_checkpoint={path}: neither a directory nor '
+                         f'a checkpoint prefix ({path}.index does not exist)')
+
+
+def _export_dir(path: str) -> Optional[str]:
+  """Our export directory containing `path`, if any."""
+  candidates = [path, os.path.dirname(path.rstrip('/')),
+                os.path.dirname(os.path.dirname(path.rstrip('/')))]
+  for folder in candidates:
+    if folder and tf.io.gfile.exists(
+        os.path.join(folder, encoder_export.CONFIG_FILE)):
+      return folder
+  return None
+
+
+def _config_from_file(path: str, encoder_type: str):
+  """(EncoderConfig, fields) from a JSON encoder config file."""
+  try:
+    with tf.io.gfile.GFile(path) as f:
+      raw = json.load(f)
+  except (json.JSONDecodeError, tf.errors.NotFoundError) as e:
+    raise EncoderInitError(f'--encoder_config_file={path}: {e}') from None
+  if 'type' in raw and isinstance(raw.get(raw['type']), dict):
+    config = encoders.EncoderConfig(type=raw['type'])
+    config.override({raw['type']: raw[raw['type']]}, is_strict=True)
+    return config, dict(raw[raw['type']])
+  if 'num_hidden_layers' in raw:
+    fields = {_LEGACY_BERT_KEYS[k]: v for k, v in raw.items()
+              if k in _LEGACY_BERT_KEYS}
+  else:
+    fields = dict(raw)
+  known = {f.name for f in dataclasses.fields(encoders.BertEncoderConfig)}
+  unknown = sorted(set(fields) - known)
+  if unknown:
+    raise EncoderInitError(f'--encoder_config_file={path}: unknown '
+                           f'BertEncoderConfig fields {unknown}')
+  if encoder_type == 'teams':
+    return encoder_export.finetune_encoder_config(fields), fields
+  if encoder_type in ('bert', 'auto'):
+    return encoders.EncoderConfig(
+        type='bert', bert=encoders.BertEncoderConfig(**fields)), fields
+  raise EncoderInitError(f'--encoder_type must be auto, bert or teams, got '
+                         f'{encoder_type!r}')
+
+
+def resolve(init_checkpoint: str, encoder_config_file: str = '',
+            encoder_type: str = 'auto') -> EncoderSource:
+  """Finds the checkpoint prefix and the encoder config (module docstring)."""
+  export_dir = (_export_dir(init_checkpoint)
+                if init_checkpoint and not encoder_config_file else None)
+  if export_dir and encoder_type in ('auto', 'teams'):
+    fields = encoder_export.load_encoder_config(export_dir)
+    config = encoder_export.finetune_encoder_config(fields)
+    config_file = os.path.join(export_dir, encoder_export.CONFIG_FILE)
+    if os.path.normpath(init_checkpoint) == os.path.normpath(export_dir):
+      init_checkpoint = os.path.join(export_dir,
+                                     encoder_export.CHECKPOINT_SUBDIR)
+  elif export_dir:
+    raise EncoderInitError(
+        f'--init_checkpoint={init_checkpoint} is our export (a TEAMS '
+        f'encoder); --encoder_type={encoder_type} needs --encoder_config_file')
+  elif encoder_config_file:
+    config, fields = _config_from_file(encoder_config_file, encoder_type)
+    config_file = encoder_config_file
+  else:
+    raise EncoderInitError(
+        f'--init_checkpoint={init_checkpoint or "(none)"}: no '
+        f'{encoder_export.CONFIG_FILE} found there; pass our export directory '
+        f'or --encoder_config_file (a BertEncoderConfig JSON or a BERT '
+        f'bert_config.json)')
+  prefix = _checkpoint_prefix(init_checkpoint) if init_checkpoint else ''
+  vocab = None
+  for folder in filter(None, [export_dir, prefix and os.path.dirname(prefix)]):
+    if tf.io.gfile.exists(os.path.join(folder, 'vocab.txt')):
+      vocab = os.path.join(folder, 'vocab.txt')
+      break
+  return EncoderSource(prefix, config, config_file, fields, vocab)
+
+
+def check_vocab(vocab_file: str, source: EncoderSource) -> int:
+  """Number of vocab entries; fails when the encoder cannot embed them all."""
+  if not vocab_file or not tf.io.gfile.exists(vocab_file):
+    raise EncoderInitError(f'--vocab_file={vocab_file or "(none)"} does not '
+                           f'exist; give the WordPiece vocab the encoder was '
+                           f'pretrained with')
+  with tf.io.gfile.GFile(vocab_file) as f:
+    size = sum(1 for line in f if line.strip())
+  limit = source.fields.get('vocab_size')
+  if limit is not None and size > limit:
+    raise EncoderInitError(
+        f'--vocab_file={vocab_file} has {size} tokens but the encoder '
+        f'({source.config_file}) has vocab_size={limit}')
+  return size
+
+
+def _read_object_graph(prefix):
+  reader = tf.train.load_checkpoint(prefix)
+  graph = trackable_object_graph_pb2.TrackableObjectGraph()
+  graph.ParseFromString(reader.get_tensor('_CHECKPOINTABLE_OBJECT_GRAPH'))
+  return graph, reader.get_variable_to_shape_map()
+
+
+def _count_variables(graph, node_id, seen):
+  """Variables stored under a checkpoint node."""
+  if node_id in seen:
+    return 0
+  seen.add(node_id)
+  node = graph.nodes[node_id]
+  count = sum(1 for a in node.attributes if a.name == 'VARIABLE_VALUE')
+  return count + sum(_count_variables(graph, c.node_id, seen)
+                     for c in node.children)
+
+
+def check_checkpoint_fits(prefix: str, encoder: tf.Module,
+                          source: EncoderSource) -> int:
+  """Raises `EncoderInitError` unless `prefix` restores all of `encoder`.
+
+  Returns:
+    the number of restored variables.
+  """
+  graph, shapes = _read_object_graph(prefix)
+  root = {c.local_name: c.node_id for c in graph.nodes[0].children}
+  if 'encoder' not in root:
+    raise EncoderInitError(
+        f'--init_checkpoint={prefix}: no `encoder` object in this checkpoint '
+        f'(top-level objects: {sorted(root)}); fine-tuning restores '
+        f'tf.train.Checkpoint(encoder=...) checkpoints')
+  matched, mismatched, extra = {}, [], []
+  stack, seen = [(root['encoder'], encoder, 'encoder')], set()
+  while stack:
+    node_id, obj, path = stack.pop()
+    if node_id in seen:
+      continue
+    seen.add(node_id)
+    node = graph.nodes[node_id]
+    if isinstance(obj, tf.Variable):
+      for attribute in node.attributes:
+        if attribute.name == 'VARIABLE_VALUE':
+          matched[id(obj)] = True
+          want = obj.shape.as_list()
+          got = shapes[attribute.checkpoint_key]
+          if want != got:
+            mismatched.append(
+                f'{obj.name} (checkpoint key {attribute.checkpoint_key}): '
+                f'checkpoint shape {got}, model shape {want}')
+    children = tf.train.TrackableView(obj).children(obj)
+    for child in node.children:
+      if child.local_name in children:
+        stack.append((child.node_id, children[child.local_name],
+                      f'{path}/{child.local_name}'))
+      else:
+        count = _count_variables(graph, child.node_id, set())
+        if count:
+          extra.append(f'{path}/{child.local_name} ({count} variables)')
+  missing = [v.name for v in encoder.variables if id(v) not in matched]
+  settings = ', '.join(f'{k}={source.fields.get(k)}' for k in SHAPE_FIELDS
+                       if k in source.fields)
+  where = (f'--init_checkpoint={prefix} does not fit the encoder built from '
+           f'{source.config_file} ({settings})')
+  if mismatched:
+    mismatched.sort(key=lambda line: line.split('(checkpoint key ')[1])
+    raise EncoderInitError(
+        f'{where}: {len(mismatched)} variables differ in shape, e.g.\n  ' +
+        '\n  '.join(mismatched[:5]))
+  if missing:
+    raise EncoderInitError(
+        f'{where}: {len(missing)} model variables are not in the checkpoint, '
+        f'e.g. {missing[:5]}')
+  if extra:
+    raise EncoderInitError(
+        f'{where}: the checkpoint has objects the model lacks, e.g. '
+        f'{extra[:5]}')
+  return len(matched)

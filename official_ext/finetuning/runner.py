@@ -1,0 +1,293 @@
+"""One fine-tuning run: Model Garden task -> init -> train -> evaluate.
+
+GLUE runs use `sentence_prediction.SentencePredictionTask` (a
+`BertClassifier` on the pooled `[CLS]`; `num_classes=1` regresses STS-B with
+MSE); SQuAD runs use `question_answering.QuestionAnsweringTask` (a
+`BertSpanLabeler`). Both restore the encoder through the task's
+`init_checkpoint` after `encoder_init.check_checkpoint_fits`.
+
+Training: `steps = ceil(epochs * num_train / batch_size)` steps of the task's
+`train_step` over the repeated, shuffled (seeded) Model Garden data loader;
+AdamW (weight decay 0.01, epsilon 1e-6, clip norm 1), linear warm-up over
+`warmup_proportion` of the steps, then linear decay to 0 (TEAMS/ELECTRA).
+Evaluation on the dev set(s) after the last step (and after every epoch with
+`eval_each_epoch`); the last evaluation is the run's result.
+
+On disk, in `run_dir`: `run.json` (settings, metrics in percent, score,
+timings), `predictions*.tsv` (GLUE: example_id, label, prediction) or
+`predictions.json` + `null_odds.json` (SQuAD), and TensorBoard event files
+under `tensorboard/train` (loss, learning rate) and `tensorboard/eval`.
+"""
+
+import dataclasses
+import json
+import math
+import os
+import time
+from typing import Any, Dict, Optional
+
+import numpy as np
+import tensorflow as tf
+import tf_keras
+
+from official.nlp.data import question_answering_dataloader
+from official.nlp.data import sentence_prediction_dataloader
+from official.nlp.tasks import question_answering
+from official.nlp.tasks import sentence_prediction
+
+from official_ext.finetuning import encoder_init
+from official_ext.finetuning import glue_tasks
+from official_ext.finetuning import metrics as metrics_lib
+from official_ext.finetuning import squad_data
+from official_ext.trainer import optimizer_builder
+
+RUN_FILE = 'run.json'
+
+
+@dataclasses.dataclass
+class RunConfig:
+  """Settings of one run (one grid point)."""
+  seed: int
+  learning_rate: float
+  batch_size: int
+  epochs: int
+  max_seq_length: int
+  warmup_proportion: float = 0.1
+  weight_decay: float = 0.01
+  clip_norm: float = 1.0
+  eval_batch_size: int = 64
+  log_every: int = 50
+  eval_each_epoch: bool = False
+  do_lower_case: bool = True
+  # SQuAD only.
+  max_query_length: int = 64
+  doc_stride: int = 128
+  n_best_size: int = 20
+  max_answer_length: int = 30
+
+
+class DivergedError(RuntimeError):
+  """The training loss became NaN or infinite."""
+
+
+def config_name(learning_rate, batch_size, epochs) -> str:
+  """`lr<lr>_bs<batch>_ep<epochs>`, e.g. `lr3e-5_bs32_ep3`."""
+  return f'lr{learning_rate:g}_bs{batch_size}_ep{epochs}'.replace('e-0', 'e-')
+
+
+def num_train_steps(num_train: int, batch_size: int, epochs: int) -> int:
+  return max(1, math.ceil(epochs * num_train / batch_size))
+
+
+def _build_task(task, cfg, source, prepared, vocab_file, run_dir):
+  """The Model Garden task object and its training data config."""
+  if glue_tasks.is_glue(task):
+    train_data = sentence_prediction_dataloader.SentencePredictionDataConfig(
+        input_path=prepared.train_path, global_batch_size=cfg.batch_size,
+        is_training=True, seq_length=cfg.max_seq_length,
+        label_type='float' if task.is_regression else 'int', seed=cfg.seed,
+        shuffle_buffer_size=min(prepared.num_train, 10000))
+    config = sentence_prediction.SentencePredictionConfig(
+        init_checkpoint=source.checkpoint,
+        model=sentence_prediction.ModelConfig(
+            num_classes=task.num_classes, encoder=source.encoder_config),
+        train_data=train_data)
+    return sentence_prediction.SentencePredictionTask(
+        config, logging_dir=run_dir), train_data
+  train_data = question_answering_dataloader.QADataConfig(
+      input_path=prepared.train_path, global_batch_size=cfg.batch_size,
+      is_training=True, seq_length=cfg.max_seq_length,
+      version_2_with_negative=task.version_2_with_negative, seed=cfg.seed,
+      shuffle_buffer_size=min(prepared.num_train_features, 10000))
+  config = question_answering.QuestionAnsweringConfig(
+      init_checkpoint=source.checkpoint, n_best_size=cfg.n_best_size,
+      max_answer_length=cfg.max_answer_length,
+      model=question_answering.ModelConfig(encoder=source.encoder_config),
+      train_data=train_data,
+      validation_data=question_answering_dataloader.QADataConfig(
+          input_path='', is_training=False, vocab_file=vocab_file,
+          do_lower_case=cfg.do_lower_case))
+  return question_answering.QuestionAnsweringTask(
+      config, logging_dir=run_dir), train_data
+
+
+def _evaluate_glue(task, mg_task, model, cfg, prepared, run_dir):
+  """Dev metrics (percent) of a GLUE run; writes predictions*.tsv."""
+  infer = tf.function(
+      lambda features: mg_task.inference_step(features, model),
+      reduce_retracing=True)
+  results = {}
+  for split, path in prepared.eval_paths.items():
+    data_cfg = sentence_prediction_dataloader.SentencePredictionDataConfig(
+        input_path=path, global_batch_size=cfg.eval_batch_size,
+        is_training=False, drop_remainder=False,
+        seq_length=cfg.max_seq_length, include_example_id=True,
+        label_type='float' if task.is_regression else 'int')
+    ids, labels, outputs = [], [], []
+    for batch in mg_task.build_inputs(data_cfg):
+      ids.append(batch.pop('example_id').numpy())
+      labels.append(batch.pop('label_ids').numpy())
+      outputs.append(infer(batch).numpy())
+    ids = np.concatenate(ids)
+    labels = np.concatenate(labels)
+    outputs = np.concatenate(outputs)
+    if task.is_regression:
+      predictions = outputs.reshape(-1)
+    else:
+      predictions = np.argmax(outputs, axis=-1)
+    if len(ids) != prepared.num_eval[split]:
+      raise RuntimeError(f'evaluated {len(ids)} of {prepared.num_eval[split]}'
+                         f' examples of {path}')
+    values = metrics_lib.glue_metrics(task.metrics, predictions, labels)
+    results.update({glue_tasks.metric_key(k, split): v
+                    for k, v in values.items()})
+    name = 'predictions' + (f'_{split}' if split else '') + '.tsv'
+    with tf.io.gfile.GFile(os.path.join(run_dir, name), 'w') as f:
+      f.write('example_id\tlabel\tprediction\n')
+      for i, label, pred in zip(ids, labels, predictions):
+        if task.is_regression:
+          f.write(f'{i}\t{label:.4f}\t{pred:.4f}\n')
+        else:
+          f.write(f'{i}\t{task.labels[label]}\t{task.labels[pred]}\n')
+  return results
+
+
+def _evaluate_squad(task, mg_task, model, cfg, prepared, vocab_file, run_dir):
+  """Dev metrics (percent) of a SQuAD run; writes predictions.json."""
+  params = question_answering_dataloader.QADataConfig(
+      input_path=prepared.dev_file, is_training=False, drop_remainder=False,
+      global_batch_size=cfg.eval_batch_size, seq_length=cfg.max_seq_length,
+      version_2_with_negative=task.version_2_with_negative,
+      input_preprocessed_data_path=prepared.eval_dir,
+      doc_stride=cfg.doc_stride, query_length=cfg.max_query_length,
+      vocab_file=vocab_file, do_lower_case=cfg.do_lower_case)
+  all_predictions, all_nbest, scores_diff = question_answering.predict(
+      mg_task, params, model)
+  answers = squad_data.gold_answers(prepared.dev_file,
+                                    task.version_2_with_negative)
+  if task.version_2_with_negative:
+    # The best non-null span of each question; the threshold decides.
+    predictions = {q: next((e['text'] for e in nbest if e['text']), '')
+                   for q, nbest in all_nbest.items()}
+    na_scores = {q: float(v) for q, v in scores_diff.items()}
+    results = metrics_lib.squad_v2_metrics(predictions, na_scores, answers)
+    with tf.io.gfile.GFile(os.path.join(run_dir, 'null_odds.json'), 'w') as f:
+      json.dump(na_scores, f, indent=1)
+  else:
+    predictions = dict(all_predictions)
+    results = metrics_lib.squad_v1_metrics(predictions, answers)
+  with tf.io.gfile.GFile(os.path.join(run_dir, 'predictions.json'), 'w') as f:
+    json.dump(predictions, f, indent=1)
+  return results
+
+
+def write_json(path, payload):
+  tmp = path + '.tmp'
+  with tf.io.gfile.GFile(tmp, 'w') as f:
+    json.dump(payload, f, indent=2, sort_keys=True)
+  tf.io.gfile.rename(tmp, path, overwrite=True)
+
+
+def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
+        prepared: Any, vocab_file: str, run_dir: str,
+        extra: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+  """Trains and evaluates one run; returns (and writes) its record.
+
+  Args:
+    task: `GlueTask` or `SquadTask`.
+    cfg: hyperparameters of this run.
+    source: the resolved encoder.
+    prepared: `glue_data.PreparedData` or `squad_data.PreparedSquad`.
+    vocab_file: WordPiece vocab (SQuAD featurises the dev set with it).
+    run_dir: output directory of this run.
+    extra: more fields for the record (e.g. the grid point's config name).
+
+  Returns:
+    The run record written to `run_dir/run.json`.
+  """
+  start = time.time()
+  tf.io.gfile.makedirs(run_dir)
+  tf_keras.backend.clear_session()
+  tf_keras.utils.set_random_seed(cfg.seed)
+  mg_task, _ = _build_task(task, cfg, source, prepared, vocab_file, run_dir)
+  model = mg_task.build_model()
+  restored = 0
+  if source.checkpoint:
+    restored = encoder_init.check_checkpoint_fits(
+        source.checkpoint, model.checkpoint_items['encoder'], source)
+    mg_task.initialize(model)
+  num_train = (prepared.num_train if glue_tasks.is_glue(task)
+               else prepared.num_train_features)
+  steps = num_train_steps(num_train, cfg.batch_size, cfg.epochs)
+  steps_per_epoch = max(1, math.ceil(num_train / cfg.batch_size))
+  warmup = int(round(cfg.warmup_proportion * steps))
+  optimizer = optimizer_builder.adamw(
+      decay_steps=steps, learning_rate=cfg.learning_rate,
+      warmup_steps=warmup, weight_decay=cfg.weight_decay,
+      clip_norm=cfg.clip_norm)
+  optimizer.build(model.trainable_variables)  # no variables made in tracing
+  train_metrics = mg_task.build_metrics(training=True)
+  train_step = tf.function(lambda inputs: mg_task.train_step(
+      inputs, model, optimizer, metrics=train_metrics))
+  iterator = iter(mg_task.build_inputs(mg_task.task_config.train_data))
+  train_writer = tf.summary.create_file_writer(
+      os.path.join(run_dir, 'tensorboard', 'train'))
+  eval_writer = tf.summary.create_file_writer(
+      os.path.join(run_dir, 'tensorboard', 'eval'))
+
+  def evaluate(step):
+    if glue_tasks.is_glue(task):
+      results = _evaluate_glue(task, mg_task, model, cfg, prepared, run_dir)
+    else:
+      results = _evaluate_squad(task, mg_task, model, cfg, prepared,
+                                vocab_file, run_dir)
+    with eval_writer.as_default():
+      for key, value in results.items():
+        tf.summary.scalar(key, value, step=step)
+      tf.summary.scalar('score', glue_tasks.task_score(task, results),
+                        step=step)
+    return results
+
+  history, losses = [], []
+  for step in range(1, steps + 1):
+    logs = train_step(next(iterator))
+    loss = float(logs[mg_task.loss])
+    if not math.isfinite(loss):
+      raise DivergedError(f'{run_dir}: training loss is {loss} at step '
+                          f'{step} (learning_rate={cfg.learning_rate})')
+    losses.append(loss)
+    if step % cfg.log_every == 0 or step == steps:
+      with train_writer.as_default():
+        tf.summary.scalar('loss', np.mean(losses[-cfg.log_every:]),
+                          step=step)
+        # The rate of the last update (Keras tracks it for schedules).
+        tf.summary.scalar('learning_rate', optimizer.learning_rate,
+                          step=step)
+        for metric in train_metrics:  # over the last `log_every` steps
+          tf.summary.scalar(metric.name, metric.result(), step=step)
+          metric.reset_state()
+    if cfg.eval_each_epoch and step % steps_per_epoch == 0 and step != steps:
+      history.append({'step': step, 'metrics': evaluate(step)})
+  results = evaluate(steps)
+  history.append({'step': steps, 'metrics': results})
+  train_writer.close()
+  eval_writer.close()
+
+  record = {
+      'task': glue_tasks.full_name(task), 'slug': task.slug,
+      'config': config_name(cfg.learning_rate, cfg.batch_size, cfg.epochs),
+      'status': 'ok', 'seed': cfg.seed,
+      'learning_rate': cfg.learning_rate, 'batch_size': cfg.batch_size,
+      'epochs': cfg.epochs, 'train_steps': steps, 'warmup_steps': warmup,
+      'metrics': results, 'score': glue_tasks.task_score(task, results),
+      'paper_metric': task.paper_metric,
+      'final_train_loss': float(np.mean(losses[-cfg.log_every:])),
+      'history': history, 'num_train': num_train,
+      'restored_variables': restored, 'encoder': source.describe(),
+      'settings': dataclasses.asdict(cfg), 'run_dir': run_dir,
+      'seconds': round(time.time() - start, 2),
+      'versions': {'tensorflow': tf.__version__},
+  }
+  record.update(extra or {})
+  write_json(os.path.join(run_dir, RUN_FILE), record)
+  return record

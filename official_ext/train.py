@@ -1,0 +1,123 @@
+r"""Pretrains (or evaluates) a model described by gin files.
+
+  python -m official_ext.train --gin_file=gin/teams_tiny.gin \
+      --data_manifest=out/demo/data/manifest.json --model_dir=out/teams_tiny \
+      --mode=train --strategy=one_device
+
+gin files (`gin/`) bind the experiment: task and model, data, optimiser,
+steps and intervals (`gin/README.md`). Bindings apply in this order, later
+ones winning: the gin files, then the flags --data_manifest,
+--eval_data_manifest, --mixed_precision and --jit_compile, then
+--gin_bindings.
+
+model_dir receives checkpoints (`ckpt-<step>`), TensorBoard events
+(`train/`, `eval/`) and `operative_config.gin`. Re-running the same command
+resumes from the newest checkpoint: step, weights, optimiser slots,
+learning-rate schedule and data position (official_ext/trainer/train_input.py).
+Bad input (gin, data, vocab, a checkpoint of another architecture) stops the
+run before the first step with a message naming the culprit; a NaN/Inf loss
+stops it without checkpointing the bad step. Exit status 1 on such errors.
+"""
+
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+
+from official_ext.trainer import checkpointing
+from official_ext.trainer import data_setup
+from official_ext.trainer import experiment
+from official_ext.trainer import gin_setup
+from official_ext.trainer import nan_guard
+from official_ext.trainer import optimizer_builder
+from official_ext.trainer import runner
+from official_ext.trainer import strategy_builder
+
+FLAGS = flags.FLAGS
+flags.DEFINE_multi_string(
+    'gin_file', [], 'gin file(s) of the experiment, e.g. gin/teams_small.gin '
+    '(includes resolve against the working directory and the repo root).')
+flags.DEFINE_multi_string(
+    'gin_bindings', [], "Extra gin bindings, e.g. 'Experiment.train_steps = "
+    "1000' (applied last, so they override everything).")
+flags.DEFINE_string('model_dir', None, 'Directory for checkpoints, '
+                    'TensorBoard events and operative_config.gin.')
+flags.DEFINE_enum('mode', 'train', runner.MODES,
+                  'train: train to Experiment.train_steps; eval: evaluate the '
+                  'newest checkpoint; train_and_eval: train, evaluating every '
+                  'Experiment.eval_interval steps and at the end; '
+                  'continuous_eval: evaluate each new checkpoint until the '
+                  'one at train_steps.')
+flags.DEFINE_enum('strategy', 'one_device', strategy_builder.STRATEGIES,
+                  'Distribution strategy (mirrored: all local GPUs, or all '
+                  'logical CPUs without GPU).')
+flags.DEFINE_string('tpu', None, "TPU address for --strategy=tpu ('local' "
+                    'for a local TPU).')
+flags.DEFINE_string('all_reduce_alg', None, 'Cross-device all-reduce for '
+                    'mirrored (nccl, hierarchical_copy) or '
+                    'multi_worker_mirrored (ring, nccl).')
+flags.DEFINE_string('data_manifest', None, 'Training data: a builder '
+                    "manifest.json (binds DATA_MANIFEST).")
+flags.DEFINE_string('eval_data_manifest', None, 'Evaluation data manifest '
+                    '(binds EVAL_DATA_MANIFEST; default: the training data).')
+flags.DEFINE_enum('mixed_precision', None, optimizer_builder.MIXED_PRECISION,
+                  'Binds Experiment.mixed_precision: float32, mixed_bfloat16 '
+                  '(TPU/CPU) or mixed_float16 (GPU, dynamic loss scaling).')
+flags.DEFINE_bool('jit_compile', None, 'Binds Experiment.jit_compile (XLA '
+                  'for the training step).')
+
+USER_ERRORS = (gin_setup.GinConfigError, data_setup.DataError,
+               experiment.ExperimentError,
+               checkpointing.CheckpointMismatchError,
+               nan_guard.NonFiniteLossError, runner.BuildError,
+               FileNotFoundError)
+
+
+def flag_bindings():
+  """The gin bindings the convenience flags stand for."""
+  out = []
+  if FLAGS.data_manifest:
+    out.append(f'DATA_MANIFEST = {FLAGS.data_manifest!r}')
+  if FLAGS.eval_data_manifest:
+    out.append(f'EVAL_DATA_MANIFEST = {FLAGS.eval_data_manifest!r}')
+  if FLAGS.mixed_precision:
+    out.append(f'Experiment.mixed_precision = {FLAGS.mixed_precision!r}')
+  if FLAGS.jit_compile is not None:
+    out.append(f'Experiment.jit_compile = {FLAGS.jit_compile}')
+  return out
+
+
+def run():
+  """Parses, builds and runs; returns the last evaluation logs."""
+  if not FLAGS.gin_file:
+    raise gin_setup.GinConfigError('no --gin_file given (e.g. '
+                                   '--gin_file=gin/teams_small.gin).')
+  gin_setup.parse(FLAGS.gin_file, flag_bindings() + FLAGS.gin_bindings)
+  exp = runner.build_phase(gin_setup.build_experiment)
+  strategy = runner.build_phase(strategy_builder.build_strategy,
+                                FLAGS.strategy, FLAGS.tpu,
+                                FLAGS.all_reduce_alg)
+  logging.info('strategy %s with %d replica(s)', type(strategy).__name__,
+               strategy.num_replicas_in_sync)
+  return runner.run(exp, FLAGS.model_dir, FLAGS.mode, strategy,
+                    operative_config=gin_setup.operative_config)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  try:
+    output = run()
+  except USER_ERRORS as e:
+    logging.error('%s', e)
+    print(f'official_ext.train: error: {e}', file=sys.stderr, flush=True)
+    sys.exit(1)
+  if output:
+    print('final evaluation:', {k: float(v) for k, v in output.items()},
+          flush=True)
+
+
+if __name__ == '__main__':
+  flags.mark_flag_as_required('model_dir')
+  app.run(main)

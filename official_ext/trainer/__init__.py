@@ -1,0 +1,1 @@
+"""The training spine: gin-configured Orbit trainer (official_ext/train.py)."""

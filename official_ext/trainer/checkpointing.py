@@ -1,0 +1,101 @@
+"""Checkpoint manager and the architecture check done before restoring.
+
+A checkpoint in `model_dir` is compared, variable by variable, with the
+model built from the gin config before Orbit restores it (a plain restore
+would silently skip variables the model lacks and fail late, or obscurely,
+on shape mismatches). `CheckpointMismatchError` lists the variables whose
+shapes differ, the model variables missing from the checkpoint and the
+checkpoint's variables the model lacks, by checkpoint key and variable name.
+"""
+
+from typing import Dict, Tuple
+
+import tensorflow as tf
+
+_SUFFIX = '/.ATTRIBUTES/VARIABLE_VALUE'
+_SHOWN = 5
+
+
+class CheckpointMismatchError(ValueError):
+  """The checkpoint in model_dir was written by another architecture."""
+
+
+class IntervalCheckpointManager(tf.train.CheckpointManager):
+  """Saves at steps that are multiples of `checkpoint_interval` (the stock
+  manager counts the interval from its first save, wherever that fell), and
+  whenever asked without `check_interval` (end of training)."""
+
+  def save(self, checkpoint_number=None, check_interval=True, options=None):
+    step = int(self._step_counter.numpy())
+    if check_interval and step % self.checkpoint_interval:
+      return None
+    if self.latest_checkpoint and self.latest_checkpoint.endswith(f'-{step}'):
+      return None  # Already saved at this step.
+    return super().save(
+        checkpoint_number=step if checkpoint_number is None else
+        checkpoint_number, check_interval=False, options=options)
+
+
+def make_manager(checkpoint: tf.train.Checkpoint, model_dir: str,
+                 step_counter: tf.Variable, checkpoint_interval: int,
+                 max_to_keep: int) -> tf.train.CheckpointManager:
+  """Keeps the newest `max_to_keep` checkpoints, saved every
+  `checkpoint_interval` steps (`ckpt-<step>`)."""
+  return IntervalCheckpointManager(
+      checkpoint, directory=model_dir, max_to_keep=max_to_keep,
+      step_counter=step_counter, checkpoint_interval=checkpoint_interval)
+
+
+def variable_keys(root: tf.train.Checkpoint, prefix: str = 'model'
+                  ) -> Dict[str, Tuple[Tuple[int, ...], str]]:
+  """`{checkpoint key: (shape, variable name)}` of the variables under
+  `root.<prefix>` (the keys `root.save` would write)."""
+  from tensorflow.python.checkpoint import graph_view  # pylint: disable=g-import-not-at-top
+  from tensorflow.python.checkpoint import util  # pylint: disable=g-import-not-at-top
+  objects, _, _, _, names = util.objects_ids_and_slot_variables_and_paths(
+      graph_view.ObjectGraphView(root))
+  out = {}
+  for obj in objects:
+    if isinstance(obj, tf.Variable):
+      key = names[obj]
+      if key.startswith(prefix + '/'):
+        out[key + _SUFFIX] = (tuple(obj.shape.as_list()), obj.name)
+  return out
+
+
+def _show(items):
+  items = sorted(items)
+  more = f' (and {len(items) - _SHOWN} more)' if len(items) > _SHOWN else ''
+  return '; '.join(items[:_SHOWN]) + more
+
+
+def check_compatible(checkpoint_path: str, root: tf.train.Checkpoint,
+                     prefix: str = 'model') -> None:
+  """Raises CheckpointMismatchError unless the checkpoint's `prefix`
+  variables match the (built) model's in names and shapes."""
+  saved = {k: tuple(s) for k, s in tf.train.list_variables(checkpoint_path)
+           if k.startswith(prefix + '/') and k.endswith(_SUFFIX)
+           and '.OPTIMIZER_SLOT' not in k}
+  expected = variable_keys(root, prefix)
+  shapes = [f'{k[:-len(_SUFFIX)]} ({name}): checkpoint {list(saved[k])} vs '
+            f'model {list(shape)}'
+            for k, (shape, name) in expected.items()
+            if k in saved and saved[k] != shape]
+  missing = [f'{k[:-len(_SUFFIX)]} ({name})'
+             for k, (_, name) in expected.items() if k not in saved]
+  extra = [k[:-len(_SUFFIX)] for k in saved if k not in expected]
+  if not (shapes or missing or extra):
+    return
+  parts = []
+  if shapes:
+    parts.append(f'{len(shapes)} variable(s) differ in shape: {_show(shapes)}')
+  if missing:
+    parts.append(f'{len(missing)} model variable(s) are not in the '
+                 f'checkpoint: {_show(missing)}')
+  if extra:
+    parts.append(f'{len(extra)} checkpoint variable(s) are not in the model:'
+                 f' {_show(extra)}')
+  raise CheckpointMismatchError(
+      f'checkpoint {checkpoint_path} was written by another architecture '
+      f'than the one the gin config builds: {". ".join(parts)}. Use a new '
+      '--model_dir, or the config that wrote it (operative_config.gin there).')

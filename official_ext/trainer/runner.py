@@ -1,0 +1,163 @@
+"""Builds an `Experiment` and runs it with `orbit.Controller`.
+
+Order (every check happens before the first training step):
+  1. seed; mixed-precision policy;
+  2. in the strategy scope: task, model, optimiser; one forward pass on a
+     dummy batch creates every model variable, then the optimiser's slots
+     (so the checkpoint check sees them all, and the training loop is traced
+     once instead of twice);
+  3. a checkpoint already in model_dir must match the model
+     (`checkpointing.check_compatible`), then Orbit restores it: step,
+     weights, optimiser slots, loss scale and -- through the step -- the
+     learning-rate schedule and the data position (`train_input`);
+  4. the operative gin config is written to model_dir;
+  5. train / eval / train_and_eval / continuous_eval.
+"""
+
+import os
+from typing import Callable, Optional
+
+from absl import logging
+import orbit
+import tensorflow as tf
+import tf_keras
+
+from official_ext.trainer import checkpointing
+from official_ext.trainer import data_setup
+from official_ext.trainer import experiment as experiment_lib
+from official_ext.trainer import optimizer_builder
+from official_ext.trainer import progress_logger
+from official_ext.trainer import task_trainer
+from official_ext.trainer import train_input
+
+MODES = ('train', 'eval', 'train_and_eval', 'continuous_eval')
+
+
+class BuildError(ValueError):
+  """Building the experiment failed (the message names the builder)."""
+
+
+def build_phase(fn, *args, **kwargs):
+  """Calls `fn`, turning a ValueError/TypeError into a BuildError (the CLI
+  reports those as bad input, without a traceback)."""
+  try:
+    return fn(*args, **kwargs)
+  except (data_setup.DataError, experiment_lib.ExperimentError):
+    raise
+  except (ValueError, TypeError) as e:
+    raise BuildError(f'building the experiment failed: {e}') from e
+
+
+def _dummy_batch(data):
+  """Zeros shaped like one record of `data` (batch 1)."""
+  spec = train_input.PositionedDataLoader(data, 0).load().element_spec
+  return {k: tf.zeros([1] + s.shape.as_list()[1:], s.dtype)
+          for k, s in spec.items()}
+
+
+def build_variables(task, model, strategy, data) -> None:
+  """Runs one validation step on a dummy batch so lazily built layers
+  (heads) create their variables, in the strategy scope."""
+  metrics = task.build_metrics(training=False)  # Throwaway, not mirrored.
+  with strategy.scope():
+    task.validation_step(_dummy_batch(data), model, metrics=metrics)
+
+
+def build_trainer(exp: experiment_lib.Experiment,
+                  strategy: tf.distribute.Strategy
+                  ) -> task_trainer.TaskTrainer:
+  """Steps 1-2 of the module docstring."""
+  tf_keras.utils.set_random_seed(exp.seed)
+  optimizer_builder.set_mixed_precision_policy(exp.mixed_precision)
+  train_cfg = exp.train_data.config if exp.train_data else None
+  eval_cfg = exp.eval_data.config if exp.eval_data else None
+  with strategy.scope():
+    task = exp.task(train_data=train_cfg, validation_data=eval_cfg,
+                    vocab_size=exp.vocab_size)
+    model = task.build_model()
+    optimizer = optimizer_builder.with_loss_scaling(
+        exp.optimizer(decay_steps=exp.train_steps), exp.mixed_precision)
+  build_variables(task, model, strategy, exp.train_data or exp.eval_data)
+  with strategy.scope():  # Slots now, or tf.function traces twice.
+    getattr(optimizer, 'inner_optimizer', optimizer).build(
+        model.trainable_variables)
+  train_fn = None
+  if exp.train_data:
+    train_fn = lambda step: train_input.training_dataset_fn(  # pylint: disable=g-long-lambda
+        exp.train_data, step)
+  eval_fn = None
+  if exp.eval_data:
+    eval_fn = lambda ctx: task.build_inputs(eval_cfg, ctx)
+  return task_trainer.TaskTrainer(
+      task, model, optimizer, strategy, train_dataset_fn=train_fn,
+      eval_dataset_fn=eval_fn,
+      global_batch_size=(exp.train_data or exp.eval_data).config
+      .global_batch_size, jit_compile=exp.jit_compile)
+
+
+def write_operative_config(model_dir: str, text: str, mode: str) -> str:
+  name = ('operative_config.gin' if mode.startswith('train')
+          else f'operative_config.{mode}.gin')
+  path = os.path.join(model_dir, name)
+  tf.io.gfile.makedirs(model_dir)
+  with tf.io.gfile.GFile(path, 'w') as f:
+    f.write(text)
+  return path
+
+
+def run(exp: experiment_lib.Experiment, model_dir: str, mode: str,
+        strategy: tf.distribute.Strategy,
+        operative_config: Callable[[], str] = lambda: '',
+        print_fn: Optional[Callable[[str], None]] = None):
+  """Runs `mode`; returns the last evaluation's logs (or None)."""
+  if mode not in MODES:
+    raise ValueError(f'--mode={mode!r} is unknown; choose one of {MODES}.')
+  train = mode in ('train', 'train_and_eval')
+  evaluate = mode != 'train'
+  exp.check_data(train, evaluate)
+  trainer = build_phase(build_trainer, exp, strategy)
+  latest = tf.train.latest_checkpoint(model_dir)
+  if latest:
+    checkpointing.check_compatible(latest, trainer.checkpoint)
+  elif mode == 'eval':
+    raise FileNotFoundError(f'--mode=eval: no checkpoint in {model_dir!r}.')
+  path = write_operative_config(model_dir, operative_config(), mode)
+  logging.info('operative gin config written to %s', path)
+  manager = checkpointing.make_manager(
+      trainer.checkpoint, model_dir, trainer.global_step,
+      exp.checkpoint_interval, exp.max_checkpoints)
+  logger = progress_logger.ProgressLogger(trainer.global_step,
+                                          exp.train_steps, print_fn)
+  controller = orbit.Controller(
+      global_step=trainer.global_step, strategy=strategy,
+      trainer=trainer if train else None,
+      evaluator=trainer if evaluate else None,
+      train_actions=[logger], steps_per_loop=exp.steps_per_loop,
+      checkpoint_manager=manager,
+      summary_dir=os.path.join(model_dir, 'train'),
+      eval_summary_dir=os.path.join(model_dir, 'eval'))
+  logger.start()
+  if mode == 'train':
+    controller.train(steps=exp.train_steps)
+    return None
+  if mode == 'eval':
+    return controller.evaluate(steps=exp.eval_steps)
+  if mode == 'train_and_eval':
+    return controller.train_and_evaluate(
+        train_steps=exp.train_steps, eval_steps=exp.eval_steps,
+        eval_interval=exp.eval_interval)
+  return _evaluate_continuously(controller, trainer.global_step, model_dir,
+                               exp)
+
+
+def _evaluate_continuously(controller, global_step, model_dir, exp):
+  """Evaluates each new checkpoint; stops after the one at train_steps, or
+  when none came for `continuous_eval_timeout` seconds."""
+  output = None
+  for path in tf.train.checkpoints_iterator(
+      model_dir, timeout=exp.continuous_eval_timeout):
+    controller.restore_checkpoint(path)
+    output = controller.evaluate(steps=exp.eval_steps)
+    if int(global_step.numpy()) >= exp.train_steps:
+      break
+  return output

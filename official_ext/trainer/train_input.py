@@ -1,0 +1,84 @@
+"""The training input stream, positioned by the global step (exact resume).
+
+The stream is a pure function of (files, seed, global batch size): the
+files, in the manifest's order, are split over input pipelines (whole files
+when there are at least as many as pipelines, else records round-robin);
+each epoch re-orders them with a seeded shuffle; a deterministic interleave
+reads them; a seeded buffer shuffles records. Nothing depends on wall-clock
+or thread timing.
+
+Resuming at global step `s`, each pipeline skips the `s * global_batch /
+num_pipelines` serialized records it fed before, *before* they are parsed
+(a resume re-reads those bytes but does not decode them), then decodes,
+batches and post-processes exactly as `AuxPretrainDataLoader` does. So step
+`s + 1` of a resumed run sees the batch an uninterrupted run would, on any
+strategy -- the data position needs no iterator in the checkpoint (TF's
+distributed iterators cannot be checkpointed).
+"""
+
+from typing import Optional
+
+import tensorflow as tf
+
+from official.core import input_reader
+from official_ext.data import pretrain_reader
+from official_ext.trainer import data_setup
+
+
+def _records(files, config, input_context):
+  """Serialized records of this input pipeline, repeated, in a fixed order."""
+  pipelines = input_context.num_input_pipelines if input_context else 1
+  index = input_context.input_pipeline_id if input_context else 0
+  split_files = len(files) >= pipelines
+  if split_files:
+    files = files[index::pipelines]
+  ds = tf.data.Dataset.from_tensor_slices(list(files))
+  ds = ds.shuffle(len(files), seed=config.seed, reshuffle_each_iteration=True)
+  ds = ds.repeat()
+  ds = ds.interleave(tf.data.TFRecordDataset,
+                     cycle_length=min(len(files), config.cycle_length or 4),
+                     block_length=1, num_parallel_calls=tf.data.AUTOTUNE,
+                     deterministic=True)
+  if not split_files:
+    ds = ds.shard(pipelines, index)
+  if config.shuffle_buffer_size > 1:
+    ds = ds.shuffle(config.shuffle_buffer_size, seed=config.seed + 1,
+                    reshuffle_each_iteration=True)
+  return ds
+
+
+def records_to_skip(global_step: int, global_batch_size: int,
+                    input_context: Optional[tf.distribute.InputContext]):
+  """Records one input pipeline fed in `global_step` steps."""
+  pipelines = input_context.num_input_pipelines if input_context else 1
+  if global_batch_size % pipelines:
+    raise ValueError(f'global batch {global_batch_size} is not divisible by '
+                     f'{pipelines} input pipelines')
+  return global_step * (global_batch_size // pipelines)
+
+
+class PositionedDataLoader(pretrain_reader.AuxPretrainDataLoader):
+  """`AuxPretrainDataLoader` reading the stream above from `start_step`."""
+
+  def __init__(self, data: data_setup.PretrainData, start_step: int):
+    super().__init__(data.config)
+    self._files = data.files
+    self._start_step = start_step
+
+  def load(self, input_context=None):
+    params = self._params
+    source = _records(self._files, params, input_context).skip(
+        records_to_skip(self._start_step, params.global_batch_size,
+                        input_context))
+    halves = params.paired and params.pair_halves
+    reader = input_reader.InputReader(
+        params=params.replace(shuffle_buffer_size=1),  # Shuffled above.
+        dataset_fn=tf.data.TFRecordDataset, decoder_fn=self._decode,
+        parser_fn=self._parse, postprocess_fn=self._halves if halves else None)
+    return reader.read(input_context, dataset=source)
+
+
+def training_dataset_fn(data: data_setup.PretrainData, start_step: int):
+  """A `dataset_fn(input_context)` for `distribute_datasets_from_function`."""
+  loader = PositionedDataLoader(data, start_step)
+  return loader.load

@@ -1,0 +1,189 @@
+"""`python -m official_ext.finetune` end to end on tiny GLUE/SQuAD files."""
+
+import csv
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from official_ext import finetune
+from tests.official_ext.finetuning import finetuning_fixtures as ffx
+
+FLAGS = finetune.FLAGS
+
+
+@pytest.fixture(scope='module')
+def export_dir(tmp_path_factory):
+  return ffx.export_tiny_encoder(tmp_path_factory.mktemp('export'))
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+  d = tmp_path / 'data'
+  ffx.write_glue(d, 'sst2', ffx.classification_examples(16),
+                 ffx.classification_examples(16, seed=1))
+  ffx.write_glue(d, 'stsb', ffx.regression_examples(16),
+                 ffx.regression_examples(12, seed=1))
+  ffx.write_squad(d / 'squad', 'v1.1')
+  return str(d)
+
+
+def _run(capsys, **flags):
+  """Runs the CLI in-process; returns (exit code, stdout, stderr)."""
+  argv = ['finetune'] + [f'--{k}={v}' for k, v in flags.items()]
+  FLAGS(argv)
+  code = 0
+  try:
+    finetune.main(['finetune'])
+  except SystemExit as e:
+    code = e.code
+  finally:
+    FLAGS.unparse_flags()
+  out = capsys.readouterr()
+  return code, out.out, out.err
+
+
+def _common(export_dir, data_dir, model_dir):
+  return dict(init_checkpoint=export_dir, vocab_file=ffx.VOCAB_FILE,
+              data_dir=data_dir, model_dir=model_dir, seeds=2,
+              learning_rates='1e-4', batch_sizes=8, epochs=1,
+              max_seq_length=32, max_query_length=8, doc_stride=16,
+              eval_batch_size=16, log_every=1)
+
+
+def test_end_to_end_classification_regression_span(capsys, export_dir,
+                                                    data_dir, tmp_path):
+  model_dir = str(tmp_path / 'runs')
+  flags = _common(export_dir, data_dir, model_dir)
+  code, out, err = _run(capsys, task='glue/sst2,glue/stsb,squad/v1.1',
+                        **flags)
+  assert code == 0, err
+  assert '| median over seeds (TEAMS) |' in out and 'GLUE avg' in out
+
+  with open(os.path.join(model_dir, 'results.csv')) as f:
+    rows = list(csv.DictReader(f))
+  assert [(r['task'], r['seed'], r['status']) for r in rows] == [
+      (t, s, 'ok') for t in ('glue/sst2', 'glue/stsb', 'squad/v1.1')
+      for s in ('0', '1')]
+  for row in rows:
+    for key in {'glue/sst2': ['accuracy'], 'glue/stsb': ['pearson',
+                                                         'spearman'],
+                'squad/v1.1': ['exact_match', 'f1']}[row['task']]:
+      assert row[key] != '', (row['task'], key)
+  with open(os.path.join(model_dir, 'results.md')) as f:
+    table = f.read()
+  assert table.splitlines()[0] == (
+      '| Protocol | SST-2 Acc | STS-B P/S | SQuAD 1.1 EM/F1 | GLUE avg | '
+      'paper avg |')
+  with open(os.path.join(model_dir, 'results.png'), 'rb') as f:
+    assert f.read(4) == b'\x89PNG'
+
+  run_dirs = {r['task']: r['run_dir'] for r in rows}
+  for task, run_dir in run_dirs.items():
+    with open(os.path.join(run_dir, 'run.json')) as f:
+      record = json.load(f)
+    assert record['train_steps'] == -(-record['num_train'] // 8)
+    assert record['warmup_steps'] == 0
+    assert record['restored_variables'] == 40  # every encoder variable
+    assert record['encoder']['hidden_size'] == 64
+    for kind in ('train', 'eval'):
+      assert glob.glob(os.path.join(run_dir, 'tensorboard', kind,
+                                    'events.out.tfevents.*')), (task, kind)
+  assert os.path.exists(os.path.join(run_dirs['glue/sst2'],
+                                     'predictions.tsv'))
+  with open(os.path.join(run_dirs['glue/stsb'], 'predictions.tsv')) as f:
+    assert len(f.read().splitlines()) == 1 + 12
+  with open(os.path.join(run_dirs['squad/v1.1'], 'predictions.json')) as f:
+    assert len(json.load(f)) == 8
+
+  # Same command again: every run is reused, the reports are rebuilt.
+  stamp = os.path.getmtime(os.path.join(run_dirs['glue/sst2'], 'run.json'))
+  code, _, err = _run(capsys, task='glue/sst2', **flags)
+  assert code == 0, err
+  assert os.path.getmtime(os.path.join(run_dirs['glue/sst2'],
+                                       'run.json')) == stamp
+  code, out, _ = _run(capsys, report_only=True, model_dir=model_dir)
+  assert code == 0 and 'SQuAD 1.1 EM/F1' in out
+
+
+def _break_tsv(data_dir):
+  path = os.path.join(data_dir, 'SST-2', 'train.tsv')
+  with open(path) as f:
+    lines = f.read().splitlines()
+  lines[5] += '\tspare'
+  with open(path, 'w') as f:
+    f.write('\n'.join(lines) + '\n')
+  return dict(task='glue/sst2'), (f'{path}:6: expected 2 tab-separated '
+                                  f'columns (as its header on line 1), '
+                                  f'found 3')
+
+
+def _break_label(data_dir):
+  path = os.path.join(data_dir, 'STS-B', 'dev.tsv')
+  with open(path) as f:
+    lines = f.read().splitlines()
+  lines[2] = lines[2].rsplit('\t', 1)[0] + '\t7.5'
+  with open(path, 'w') as f:
+    f.write('\n'.join(lines) + '\n')
+  return dict(task='glue/stsb'), (f'{path}:3: label 7.5 (column 10) is '
+                                  f'outside [0.0, 5.0] for stsb')
+
+
+def _break_span(data_dir):
+  path = os.path.join(data_dir, 'squad', 'dev-v1.1.json')
+  with open(path) as f:
+    dataset = json.load(f)
+  dataset['data'][2]['paragraphs'][0]['qas'][0]['answers'][0][
+      'text'] = 'not in the context'
+  with open(path, 'w') as f:
+    json.dump(dataset, f, indent=1)
+  return dict(task='squad/v1.1'), (
+      f"{path}:", "question 'p2q0': answer 'not in the context' does not "
+      "match its context")
+
+
+def _other_size(data_dir):
+  config = os.path.join(data_dir, 'wide.json')
+  with open(config, 'w') as f:
+    json.dump({'vocab_size': ffx.VOCAB_SIZE, 'hidden_size': 32,
+               'num_layers': 2, 'num_attention_heads': 2,
+               'intermediate_size': 64, 'embedding_size': 32}, f)
+  return dict(task='glue/sst2', encoder_config_file=config,
+              encoder_type='teams'), (
+                  f'does not fit the encoder built from {config} '
+                  f'(vocab_size=7027, hidden_size=32', 'variables differ in '
+                  'shape', 'checkpoint shape [64, 2, 32], model shape '
+                  '[32, 2, 16]')
+
+
+@pytest.mark.parametrize('breaker', [_break_tsv, _break_label, _break_span,
+                                     _other_size])
+def test_bad_inputs_stop_with_a_clear_message(capsys, export_dir, data_dir,
+                                              tmp_path, breaker):
+  extra, expected = breaker(data_dir)
+  if isinstance(expected, str):
+    expected = (expected,)
+  flags = _common(export_dir, data_dir, str(tmp_path / 'runs'))
+  if 'encoder_config_file' in extra:
+    flags['init_checkpoint'] = os.path.join(export_dir, 'encoder')
+  flags.update(extra)
+  code, _, err = _run(capsys, **flags)
+  assert code == 2
+  assert err.startswith('finetune: error: ')
+  for part in expected:
+    assert part in err
+  assert not glob.glob(str(tmp_path / 'runs' / '*' / '*' / 'seed*' /
+                           'run.json'))
+
+
+@pytest.mark.slow  # a fresh interpreter imports TensorFlow (~10 s)
+def test_module_entry_point_reports_unknown_task(tmp_path):
+  result = subprocess.run(
+      [sys.executable, '-m', 'official_ext.finetune', '--task=glue/sst5',
+       f'--model_dir={tmp_path}'], capture_output=True, text=True,
+      cwd=ffx.REPO, timeout=300, check=False)
+  assert result.returncode == 2
+  assert "finetune: error: --task: unknown task 'glue/sst5'" in result.stderr

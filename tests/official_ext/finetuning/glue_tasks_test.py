@@ -1,0 +1,42 @@
+"""Task catalogue: labels match Model Garden, names parse, scores."""
+
+import pytest
+
+from official.nlp.data import classifier_data_lib
+
+from official_ext.finetuning import glue_tasks
+
+
+@pytest.mark.parametrize('name', sorted(glue_tasks.GLUE_TASKS))
+def test_label_sets_are_model_gardens(name):
+  task = glue_tasks.GLUE_TASKS[name]
+  processor = getattr(classifier_data_lib, task.mg_processor)
+  if task.is_regression:
+    assert task.num_classes == 1
+    return
+  # get_labels does not touch the instance (MnliProcessor's constructor
+  # would load TFDS).
+  assert list(task.labels) == processor.get_labels(None)
+  assert task.num_classes == len(task.labels)
+
+
+def test_parse_task():
+  assert glue_tasks.parse_task('glue/sst2').glue_dir == 'SST-2'
+  assert glue_tasks.parse_task('squad/v2.0').version_2_with_negative
+  assert glue_tasks.full_name(glue_tasks.parse_task('squad/v1.1')) == \
+      'squad/v1.1'
+  with pytest.raises(glue_tasks.TaskError, match='unknown task .*glue/sst5'):
+    glue_tasks.parse_task('glue/sst5')
+
+
+def test_metric_keys_and_scores():
+  mnli = glue_tasks.GLUE_TASKS['mnli']
+  assert mnli.metric_keys() == ['accuracy_m', 'accuracy_mm']
+  assert glue_tasks.task_score(
+      mnli, {'accuracy_m': 80.0, 'accuracy_mm': 82.0}) == 81.0
+  stsb = glue_tasks.GLUE_TASKS['stsb']
+  assert glue_tasks.task_score(stsb, {'pearson': 80.0, 'spearman': 90.0}) \
+      == 85.0
+  squad = glue_tasks.SQUAD_TASKS['v1.1']
+  assert glue_tasks.task_score(squad, {'exact_match': 70.0, 'f1': 80.0}) \
+      == 80.0

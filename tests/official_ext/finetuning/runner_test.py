@@ -1,0 +1,54 @@
+"""One run from a Model Garden BERT checkpoint on SQuAD 2.0."""
+
+import json
+import os
+
+import tensorflow as tf
+
+from official.nlp.configs import encoders
+
+from official_ext.finetuning import encoder_init
+from official_ext.finetuning import glue_tasks
+from official_ext.finetuning import runner
+from official_ext.finetuning import squad_data
+from tests.official_ext.finetuning import finetuning_fixtures as ffx
+
+
+def test_squad_v2_run_from_model_garden_bert_checkpoint(tmp_path):
+  bert = encoders.BertEncoderConfig(
+      vocab_size=ffx.VOCAB_SIZE, hidden_size=32, num_layers=1,
+      num_attention_heads=2, intermediate_size=64)
+  encoder = encoders.build_encoder(encoders.EncoderConfig(type='bert',
+                                                          bert=bert))
+  tf.train.Checkpoint(encoder=encoder).save(str(tmp_path / 'bert' / 'ckpt'))
+  config_file = tmp_path / 'bert' / 'bert_config.json'
+  config_file.write_text(json.dumps({
+      'vocab_size': ffx.VOCAB_SIZE, 'hidden_size': 32,
+      'num_hidden_layers': 1, 'num_attention_heads': 2,
+      'intermediate_size': 64}))
+  source = encoder_init.resolve(str(tmp_path / 'bert'), str(config_file))
+  task = glue_tasks.SQUAD_TASKS['v2.0']
+  ffx.write_squad(tmp_path / 'data', 'v2.0')
+  prepared = squad_data.prepare(task, str(tmp_path / 'data'), ffx.VOCAB_FILE,
+                                str(tmp_path / 'cache'), max_seq_length=48,
+                                max_query_length=8, doc_stride=16)
+  cfg = runner.RunConfig(seed=3, learning_rate=1e-4, batch_size=8, epochs=1,
+                         max_seq_length=48, max_query_length=8,
+                         doc_stride=16, eval_batch_size=16, log_every=1)
+  run_dir = str(tmp_path / 'run')
+  record = runner.run(task, cfg, source, prepared, ffx.VOCAB_FILE, run_dir)
+  assert record['restored_variables'] == len(encoder.variables)
+  assert record['encoder']['type'] == 'bert'
+  assert record['config'] == 'lr0.0001_bs8_ep1'
+  assert set(record['metrics']) == {
+      'exact_match', 'f1', 'best_exact_thresh', 'best_f1_thresh',
+      'exact_match_at_0', 'f1_at_0', 'has_ans_f1', 'no_ans_f1'}
+  assert record['score'] == record['metrics']['f1']
+  # Abstaining everywhere already scores the 4 unanswerable of 12.
+  assert record['metrics']['f1'] >= 100 * 4 / 12 - 1e-6
+  with open(os.path.join(run_dir, 'null_odds.json')) as f:
+    assert len(json.load(f)) == 12
+  with open(os.path.join(run_dir, 'predictions.json')) as f:
+    assert all(json.load(f).values())  # best non-null span per question
+  with open(os.path.join(run_dir, 'run.json')) as f:
+    assert json.load(f)['settings']['seed'] == 3
