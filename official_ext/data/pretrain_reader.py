@@ -25,6 +25,8 @@ from official.nlp.data import pretrain_dataloader
 from official_ext.data import features as F
 
 _RENAME = {F.INPUT_IDS: F.INPUT_WORD_IDS, F.SEGMENT_IDS: F.INPUT_TYPE_IDS}
+# Pair modes whose `next_sentence_labels` are a sentence task's labels.
+LABELLED_PAIR_MODES = ("nsp", "asp", "so", "sdp")
 
 
 @dataclasses.dataclass
@@ -36,10 +38,13 @@ class AuxPretrainDataConfig(pretrain_dataloader.BertPretrainDataConfig):
     paired: records hold a sequence and its continuation (pair_mode
       "consecutive").
     pair_halves: with `paired`, emit 2B sequences per batch (see module doc).
+    pair_mode: the builder's --pair_mode ('' if unknown); it gives
+      `next_sentence_labels` their meaning (nsp, asp, so or sdp labels).
   """
   aux_labels: Tuple[str, ...] = ()
   paired: bool = False
   pair_halves: bool = True
+  pair_mode: str = ''
 
 
 def config_from_manifest(manifest_path: str, **overrides):
@@ -52,7 +57,8 @@ def config_from_manifest(manifest_path: str, **overrides):
   kwargs = dict(input_path=prefix, seq_length=s["max_seq_length"],
                 max_predictions_per_seq=s["max_predictions_per_seq"],
                 aux_labels=tuple(s["aux_labels"]),
-                paired=s["pair_mode"] == "consecutive")
+                paired=s["pair_mode"] == "consecutive",
+                pair_mode=s["pair_mode"])
   kwargs.update(overrides)
   return AuxPretrainDataConfig(**kwargs)
 

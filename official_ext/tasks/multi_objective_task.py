@@ -54,6 +54,13 @@ def check_data(model_config: moc.MultiObjectiveConfig, data, tasks=None):
           f'Auxiliary task {name!r} needs consecutive-pair records read as '
           f'batch halves (build with --pair_mode=consecutive; reader paired='
           f'True, pair_halves=True); {data.input_path!r} is not paired.')
+    if (name in pretrain_reader.LABELLED_PAIR_MODES and data.pair_mode and
+        data.pair_mode != name):
+      raise ValueError(
+          f'Auxiliary task {name!r} reads next_sentence_labels of records '
+          f'built with --pair_mode={name}; {data.input_path!r} was built '
+          f'with --pair_mode={data.pair_mode}. Give it its own stream '
+          '(task_streams) of such records.')
     head_registry.check_features(head_cls, keys)
 
 

@@ -9,6 +9,7 @@ under the short names the files in `gin/` bind:
   generator_discriminator_task    task_builders.generator_discriminator_task
   teams_model, electra_model      task_builders.teams_model / electra_model
   masked_lm_task                  tasks.masked_lm_task.masked_lm_task
+  multi_objective_task, bert_encoder   multi_objective_builders.*
 
 Import this module before parsing gin files (`gin_setup.parse` does).
 """
@@ -22,6 +23,7 @@ from official_ext.modeling.models import pretrainer_config
 from official_ext.tasks import masked_lm_task as masked_lm_task_lib
 from official_ext.trainer import data_setup
 from official_ext.trainer import experiment
+from official_ext.trainer import multi_objective_builders
 from official_ext.trainer import optimizer_builder
 from official_ext.trainer import task_builders
 
@@ -38,6 +40,10 @@ electra_model = gin.external_configurable(task_builders.electra_model,
                                           'electra_model')
 masked_lm_task = gin.external_configurable(masked_lm_task_lib.masked_lm_task,
                                            'masked_lm_task')
+multi_objective_task = gin.external_configurable(
+    multi_objective_builders.multi_objective_task, 'multi_objective_task')
+bert_encoder = gin.external_configurable(
+    multi_objective_builders.bert_encoder, 'bert_encoder')
 
 
 def _params(fn):

@@ -132,6 +132,7 @@ def pretrain_data(manifest: Optional[str] = None,
                   vocab_file: Optional[str] = None,
                   vocab_size: Optional[int] = None,
                   aux_labels: Sequence[str] = (), paired: bool = False,
+                  next_sentence_labels: bool = False,
                   shuffle_buffer_size: int = 1000, seed: int = 0,
                   cycle_length: int = 4) -> PretrainData:
   """A checked `PretrainData` (see the module docstring).
@@ -147,12 +148,14 @@ def pretrain_data(manifest: Optional[str] = None,
     vocab_size: needed without manifest or vocab_file; else checked.
     aux_labels: auxiliary labels to read (a subset of the manifest's).
     paired: records hold continuation pairs (from the manifest if given).
+    next_sentence_labels: also read `next_sentence_labels` (the NSP, ASP,
+      SO or SDP labels of records built with that --pair_mode).
     shuffle_buffer_size, seed, cycle_length: training order (deterministic
       for a fixed seed; see `train_input`).
   """
   if manifest is None and input_path is None:
     raise DataError(f'no data given: {NO_DATA_HELP}.')
-  info, found_vocab_size = None, None
+  info, found_vocab_size, pair_mode = None, None, ''
   if manifest is not None:
     info = _read_manifest(manifest)
     files = _manifest_files(manifest, info)
@@ -166,7 +169,15 @@ def pretrain_data(manifest: Optional[str] = None,
     if missing:
       raise DataError(f'pretrain_data.aux_labels asks for {missing}, which '
                       f'{manifest!r} was not built with.')
-    paired = settings.get('pair_mode') == 'consecutive'
+    pair_mode = settings.get('pair_mode', '')
+    paired = pair_mode == 'consecutive'
+    if (next_sentence_labels and
+        pair_mode not in pretrain_reader.LABELLED_PAIR_MODES):
+      raise DataError(
+          f'pretrain_data.next_sentence_labels=True but {manifest!r} was '
+          f'built with --pair_mode={pair_mode}, whose records carry no '
+          f'sentence-task labels (one of '
+          f'{pretrain_reader.LABELLED_PAIR_MODES} has them).')
     vocab_file = vocab_file or info.get('vocab', {}).get('path')
   else:
     files = _glob_files(input_path)
@@ -188,7 +199,8 @@ def pretrain_data(manifest: Optional[str] = None,
       input_path=','.join(files), global_batch_size=global_batch_size,
       is_training=is_training, seq_length=seq_length,
       max_predictions_per_seq=max_predictions_per_seq,
-      use_next_sentence_label=False, aux_labels=tuple(aux_labels),
+      use_next_sentence_label=next_sentence_labels,
+      pair_mode=pair_mode, aux_labels=tuple(aux_labels),
       paired=paired, shuffle_buffer_size=shuffle_buffer_size, seed=seed,
       cycle_length=cycle_length, deterministic=True)
   return PretrainData(config=config, files=tuple(files), vocab_size=vocab_size,

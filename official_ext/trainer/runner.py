@@ -48,11 +48,17 @@ def build_phase(fn, *args, **kwargs):
     raise BuildError(f'building the experiment failed: {e}') from e
 
 
-def _dummy_batch(data):
-  """Zeros shaped like one record of `data` (batch 1)."""
+def _dummy_batch(data, streams=None):
+  """Zeros shaped like two records of `data` (an even batch, as QT/FS
+  need); a dict of such
+  batches by stream when the task reads extra `streams`."""
   spec = train_input.PositionedDataLoader(data, 0).load().element_spec
-  return {k: tf.zeros([1] + s.shape.as_list()[1:], s.dtype)
-          for k, s in spec.items()}
+  batch = {k: tf.zeros([2] + s.shape.as_list()[1:], s.dtype)
+           for k, s in spec.items()}
+  if not streams:
+    return batch
+  return {'main': batch,
+          **{n: _dummy_batch(d) for n, d in streams.items()}}
 
 
 def build_variables(task, model, strategy, data) -> None:
@@ -60,7 +66,9 @@ def build_variables(task, model, strategy, data) -> None:
   (heads) create their variables, in the strategy scope."""
   metrics = task.build_metrics(training=False)  # Throwaway, not mirrored.
   with strategy.scope():
-    task.validation_step(_dummy_batch(data), model, metrics=metrics)
+    task.validation_step(
+        _dummy_batch(data, getattr(task, 'stream_data', None)), model,
+        metrics=metrics)
 
 
 def build_trainer(exp: experiment_lib.Experiment,
@@ -84,7 +92,7 @@ def build_trainer(exp: experiment_lib.Experiment,
   train_fn = None
   if exp.train_data:
     train_fn = lambda step: train_input.training_dataset_fn(  # pylint: disable=g-long-lambda
-        exp.train_data, step)
+        exp.train_data, step, getattr(task, 'stream_data', None))
   eval_fn = None
   if exp.eval_data:
     eval_fn = lambda ctx: task.build_inputs(eval_cfg, ctx)

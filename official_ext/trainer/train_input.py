@@ -78,7 +78,21 @@ class PositionedDataLoader(pretrain_reader.AuxPretrainDataLoader):
     return reader.read(input_context, dataset=source)
 
 
-def training_dataset_fn(data: data_setup.PretrainData, start_step: int):
-  """A `dataset_fn(input_context)` for `distribute_datasets_from_function`."""
+def training_dataset_fn(data: data_setup.PretrainData, start_step: int,
+                        streams=None):
+  """A `dataset_fn(input_context)` for `distribute_datasets_from_function`.
+
+  With `streams` (name -> PretrainData), batches are dicts
+  `{'main': ..., name: ...}`, every stream positioned at `start_step`.
+  """
   loader = PositionedDataLoader(data, start_step)
-  return loader.load
+  if not streams:
+    return loader.load
+  loaders = {name: PositionedDataLoader(d, start_step)
+             for name, d in streams.items()}
+
+  def load(input_context=None):
+    return tf.data.Dataset.zip(
+        {'main': loader.load(input_context),
+         **{n: l.load(input_context) for n, l in loaders.items()}})
+  return load
