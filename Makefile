@@ -18,7 +18,7 @@ $(STAMP): setup.py
 	@touch $(STAMP)
 
 demo: venv
-	$(PY) -m tfrecords_tools.demo --output_dir=$(DEMO_DIR)
+	$(PY) -m official_ext.demo --output_dir=$(DEMO_DIR)
 
 test: venv
 	$(PY) -m pytest -q tests

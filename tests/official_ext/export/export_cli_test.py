@@ -1,0 +1,69 @@
+"""`python -m official_ext.export`: rebuilds a run from its operative config,
+restores the newest checkpoint and exports the trunk (or, with
+--random_init, the untrained model)."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from official.projects.teams import teams
+
+from official_ext.export import __main__ as export_cli
+from official_ext.export import encoder_export
+from official_ext.trainer import gin_setup
+from official_ext.trainer import runner
+from official_ext.trainer import strategy_builder
+from tests.official_ext.trainer import trainer_fixtures as fx
+
+
+@pytest.fixture(scope='module', name='run_dir')
+def fixture_run_dir(tmp_path_factory):
+  manifest = fx.build_records(str(tmp_path_factory.mktemp('records')))
+  model_dir = str(tmp_path_factory.mktemp('teams'))
+  fx.parse('gin/teams_tiny.gin', f'DATA_MANIFEST = {manifest!r}',
+           'TRAIN_STEPS = 10', 'CHECKPOINT_INTERVAL = 5')
+  runner.run(gin_setup.build_experiment(), model_dir, 'train',
+             strategy_builder.build_strategy('one_device'),
+             operative_config=gin_setup.operative_config)
+  return model_dir
+
+
+def _exported_weights(path):
+  config = encoder_export.load_encoder_config(path)
+  encoder = teams.get_encoder(encoders_config(config))
+  encoder([tf.zeros((1, 4), tf.int32)] * 3)
+  tf.train.Checkpoint(encoder=encoder).read(
+      tf.train.latest_checkpoint(f"{path}/encoder")).expect_partial(
+      ).assert_existing_objects_matched()
+  return [w.numpy() for w in encoder.weights]
+
+
+def encoders_config(config_dict):
+  return encoder_export.finetune_encoder_config(config_dict).any
+
+
+def test_export_restores_the_newest_checkpoint(run_dir, tmp_path):
+  restored, _ = export_cli.export(run_dir, str(tmp_path / 'trained'),
+                                  saved_model=False)
+  assert restored.endswith('ckpt-10')
+  random_restored, _ = export_cli.export(run_dir, str(tmp_path / 'random'),
+                                         random_init=True, saved_model=False)
+  assert random_restored is None
+  trained = _exported_weights(str(tmp_path / 'trained'))
+  untrained = _exported_weights(str(tmp_path / 'random'))
+  # Same architecture; 10 training steps moved the weights.
+  assert [w.shape for w in trained] == [w.shape for w in untrained]
+  assert any(not np.allclose(a, b) for a, b in zip(trained, untrained))
+  # The export equals the trunk saved in the run's checkpoint (the trainer
+  # saves it under `encoder`, Model Garden's checkpoint item name).
+  config = encoder_export.load_encoder_config(str(tmp_path / 'trained'))
+  encoder = teams.get_encoder(encoders_config(config))
+  encoder([tf.zeros((1, 4), tf.int32)] * 3)
+  tf.train.Checkpoint(encoder=encoder).read(restored).expect_partial(
+  ).assert_existing_objects_matched()
+  for saved, exported in zip(encoder.weights, trained):
+    np.testing.assert_array_equal(saved.numpy(), exported)
+
+
+def test_a_directory_without_a_run_is_refused(tmp_path):
+  with pytest.raises(export_cli.ExportError, match='operative_config.gin'):
+    export_cli.export(str(tmp_path), str(tmp_path / 'out'))
