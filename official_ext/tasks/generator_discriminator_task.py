@@ -24,6 +24,7 @@ from official_ext.data import pretrain_reader
 from official_ext.modeling.layers import candidate_sampler
 from official_ext.modeling.losses import pretrain_losses
 from official_ext.modeling.models import pretrainer_config
+from official_ext.tasks import gradient_step
 
 _SEED_PRIME = 1_000_003
 
@@ -111,20 +112,13 @@ class GeneratorDiscriminatorTask(base_task.Task):
   def train_step(self, inputs, model, optimizer, metrics=None):
     inputs = dict(inputs, sampler_seeds=sampler_seeds(
         inputs, self.sampler_seed, optimizer.iterations))
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    scaled = isinstance(optimizer,
-                        tf_keras.mixed_precision.LossScaleOptimizer)
-    with tf.GradientTape() as tape:
+    def compute_loss():
       outputs = model(inputs, training=True)
       losses = self.build_losses(inputs, outputs, model.losses)
-      loss = losses['total_loss'] / replicas
-      if scaled:
-        loss = optimizer.get_scaled_loss(loss)
-    variables = model.trainable_variables
-    grads = tape.gradient(loss, variables)
-    if scaled:
-      grads = optimizer.get_unscaled_gradients(grads)
-    optimizer.apply_gradients(list(zip(grads, variables)))
+      return losses['total_loss'], (outputs, losses)
+
+    _, (outputs, losses) = gradient_step.minimize(
+        optimizer, model.trainable_variables, compute_loss)
     if metrics:
       self.process_metrics(metrics, inputs, outputs, losses)
     return {self.loss: losses['total_loss'], **losses}

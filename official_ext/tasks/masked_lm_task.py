@@ -12,8 +12,6 @@ Logs: `loss` (= the MLM loss); metrics `lm_example_loss`,
 
 from typing import Optional
 
-import tensorflow as tf
-import tf_keras
 
 from official.nlp.configs import bert
 from official.nlp.configs import encoders
@@ -21,27 +19,21 @@ from official.nlp.tasks import masked_lm
 
 from official_ext.data import pretrain_reader
 from official_ext.modeling.models import size_presets
+from official_ext.tasks import gradient_step
 
 
 class MaskedLMTask(masked_lm.MaskedLMTask):
   """Model Garden's MaskedLMTask with replica-correct, loss-scaled steps."""
 
   def train_step(self, inputs, model, optimizer, metrics=None):
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    scaled = isinstance(optimizer,
-                        tf_keras.mixed_precision.LossScaleOptimizer)
-    with tf.GradientTape() as tape:
+    def compute_loss():
       outputs = model(inputs, training=True)
-      loss = self.build_losses(labels=inputs, model_outputs=outputs,
-                               metrics=metrics, aux_losses=model.losses)
-      step_loss = loss / replicas
-      if scaled:
-        step_loss = optimizer.get_scaled_loss(step_loss)
-    variables = model.trainable_variables
-    grads = tape.gradient(step_loss, variables)
-    if scaled:
-      grads = optimizer.get_unscaled_gradients(grads)
-    optimizer.apply_gradients(list(zip(grads, variables)))
+      return self.build_losses(labels=inputs, model_outputs=outputs,
+                               metrics=metrics,
+                               aux_losses=model.losses), outputs
+
+    loss, outputs = gradient_step.minimize(
+        optimizer, model.trainable_variables, compute_loss)
     self.process_metrics(metrics, inputs, outputs)
     return {self.loss: loss}
 

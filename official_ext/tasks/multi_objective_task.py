@@ -27,6 +27,7 @@ from official_ext.modeling.losses import pretrain_losses
 from official_ext.modeling.models import multi_objective_config as moc
 from official_ext.schedules import registry as schedule_registry
 from official_ext.tasks import generator_discriminator_task as gdt
+from official_ext.tasks import gradient_step
 
 SEQUENCE_LEVEL_TASKS = head_registry.SENTENCE_TASKS + head_registry.PAIR_TASKS
 MAIN_STREAM = 'main'
@@ -263,27 +264,18 @@ class MultiObjectiveTask(base_task.Task):
     weights = model.schedule.weights(step, tokens)
     if model.task_embedding is not None:
       model.task_embedding.set_active(weights)
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    scaled = isinstance(optimizer,
-                        tf_keras.mixed_precision.LossScaleOptimizer)
-    with tf.GradientTape() as tape:
+    def compute_loss():
       losses, parts = self._all_streams(model, inputs, weights, step, True,
                                         metrics)
       total = tf.reduce_sum(losses * weights)
       if model.losses:
         total += tf.add_n(model.losses)
-      loss = total / replicas
-      if scaled:
-        loss = optimizer.get_scaled_loss(loss)
-    variables = model.trainable_variables
-    grads = tape.gradient(loss, variables)
-    if scaled:
-      grads = optimizer.get_unscaled_gradients(grads)
-    # An inactive task's head gets a zero gradient (as it does in graph mode
-    # through the skipped stream's tf.cond); Adam's moments still move it.
-    grads = [tf.zeros_like(v) if g is None else g
-             for g, v in zip(grads, variables)]
-    optimizer.apply_gradients(list(zip(grads, variables)))
+      return total, (losses, parts)
+
+    # In graph mode a skipped stream's heads get zero gradients through the
+    # tf.cond (Adam's moments still move them); eagerly they get none.
+    _, (losses, parts) = gradient_step.minimize(
+        optimizer, model.trainable_variables, compute_loss)
     return self._logs(losses, parts, weights, model.losses, metrics)
 
   def validation_step(self, inputs, model, metrics=None):

@@ -62,6 +62,8 @@ def test_every_combination_overfits_a_fixed_batch(base, method):
   model = task.build_model()
   batch = fx.aux_batch(seed=3)
   optimizer = tf_keras.optimizers.Adam(3e-3)
+  task.validation_step(batch, model)  # builds the heads' variables
+  optimizer.build(model.trainable_variables)  # as the trainer does
 
   @tf.function
   def train():
@@ -114,7 +116,10 @@ def test_schedule_weights_are_logged_and_used():
                                 combination='alt', train_data=_data())
   model = task.build_model()
   batch = fx.aux_batch()
-  logs = task.train_step(batch, model, tf_keras.optimizers.SGD(0.0))
+  task.validation_step(batch, model)  # builds the heads' variables
+  optimizer = tf_keras.optimizers.SGD(0.0)
+  optimizer.build(model.trainable_variables)
+  logs = task.train_step(batch, model, optimizer)
   # alt: step 0 trains task 0 (mlm) only; the total is its loss.
   assert [float(logs[f'{n}_weight']) for n in ('mlm',) + RECIPE] == [
       1.0, 0.0, 0.0, 0.0]
@@ -135,8 +140,10 @@ def test_tasks_on_separate_streams_run_only_when_active():
   paired = fx.aux_batch(seed=1)
   single = {k: v for k, v in fx.aux_batch(seed=2).items()}
   single['next_sentence_labels'] = tf.constant([[0], [1], [1], [0]])
-  optimizer = tf_keras.optimizers.SGD(0.0)
   inputs = {'main': paired, 'so_pairs': single}
+  task.validation_step(inputs, model)  # builds the heads' variables
+  optimizer = tf_keras.optimizers.SGD(0.0)
+  optimizer.build(model.trainable_variables)  # as the trainer does
   logs = [task.train_step(inputs, model, optimizer) for _ in range(3)]
   # alt over (mlm, qt, so): step 0 mlm, step 1 qt (main stream), step 2 so.
   assert float(logs[0]['so_loss']) == 0.0 and float(logs[0]['mlm_loss']) > 0
