@@ -20,6 +20,7 @@ import tf_keras
 
 from official.modeling import tf_utils
 from official_ext.data import features as F
+from official_ext.modeling.losses import pretrain_losses
 
 # Which builder switch writes a feature: a hint for the missing-feature error.
 _FEATURE_SOURCE = {spec.name: f"the builder's --aux_labels={label} (and the "
@@ -56,12 +57,8 @@ def check_features(head, batch_keys, keys=None):
         f"records that carry them" + (f": {hints}." if hints else "."))
 
 
-def weighted_mean(values, weights):
-  """sum(values * weights) / sum(weights) in float32; 0 if weights sum to 0."""
-  values = tf.cast(values, tf.float32)
-  weights = tf.cast(weights, tf.float32)
-  return tf.math.divide_no_nan(tf.reduce_sum(values * weights),
-                               tf.reduce_sum(weights))
+# Weighted mean over the global batch (one definition, in pretrain_losses).
+weighted_mean = pretrain_losses.weighted_mean
 
 
 def sparse_ce(labels, logits):

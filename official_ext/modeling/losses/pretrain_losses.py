@@ -4,16 +4,33 @@ Each loss is a weighted mean, as in Model Garden's ELECTRA and TEAMS tasks:
   MLM: softmax CE over the vocab, averaged over real masked positions.
   RTD: sigmoid CE per token, averaged over real (input_mask) tokens.
   MWS: softmax CE over the K + 1 candidates, averaged over masked positions.
+The means are over the global batch, also under a multi-replica strategy
+(see `weighted_mean`).
 """
 
 import tensorflow as tf
 
 
 def weighted_mean(values, weights):
-  """sum(values * weights) / sum(weights), 0 when the weights sum to 0."""
+  """sum(values * weights) / sum(weights) in float32; 0 if the weights sum
+  to 0.
+
+  Under a strategy with R > 1 replicas each replica returns
+  `R * local_numerator / global_denominator`, so the mean over replicas (how
+  logs are reduced) is the global batch's weighted mean and the summed
+  gradients of `loss / R` are its gradient: MirroredStrategy equals one
+  device even when replicas hold different numbers of real tokens.
+  """
+  values = tf.cast(values, tf.float32)
   weights = tf.cast(weights, tf.float32)
-  return tf.math.divide_no_nan(tf.reduce_sum(values * weights),
-                               tf.reduce_sum(weights))
+  numerator = tf.reduce_sum(values * weights)
+  denominator = tf.reduce_sum(weights)
+  replicas = tf.distribute.get_strategy().num_replicas_in_sync
+  context = tf.distribute.get_replica_context()
+  if context is not None and replicas > 1:
+    denominator = context.all_reduce(tf.distribute.ReduceOp.SUM,
+                                     denominator) / replicas
+  return tf.math.divide_no_nan(numerator, denominator)
 
 
 def mlm_loss(labels, logits, weights):
