@@ -14,6 +14,7 @@ from official.nlp.modeling import layers
 from official.nlp.modeling.networks import packed_sequence_embedding as pse
 
 from official_ext.modeling.layers import task_embedding
+from official_ext.modeling.networks import tied_embedding
 
 
 class TaskConditionedEmbedding(tf_keras.Model):
@@ -61,12 +62,8 @@ class TaskConditionedEmbedding(tf_keras.Model):
         dtype='float32')(summed)
     embeddings = tf_keras.layers.Dropout(dropout_rate, dtype='float32')(
         embeddings)
-    if embedding_width != hidden_size:
-      embeddings = tf_keras.layers.EinsumDense(
-          '...x,xy->...y', output_shape=hidden_size, bias_axes=None,
-          kernel_initializer=tf_utils.clone_initializer(initializer),
-          name='embedding_projection')(embeddings)
-    attention_mask = layers.SelfAttentionMask()(embeddings, mask)
+    embeddings, attention_mask = tied_embedding.project_and_mask(
+        embeddings, mask, embedding_width, hidden_size, initializer)
     super().__init__(inputs=[word_ids, mask, type_ids],
                      outputs=[embeddings, attention_mask], **kwargs)
     self.task_embedding = self_task

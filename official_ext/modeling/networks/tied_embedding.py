@@ -50,12 +50,8 @@ class TiedEmbeddingNetwork(tf_keras.Model):
         [words, position_layer(words), type_layer(type_ids)])
     embeddings = tf_keras.layers.Dropout(dropout_rate)(norm_layer(embeddings))
     embedding_width = int(source.get_embedding_table().shape[-1])
-    if hidden_size != embedding_width:
-      embeddings = tf_keras.layers.EinsumDense(
-          '...x,xy->...y', output_shape=hidden_size, bias_axes=None,
-          kernel_initializer=tf_utils.clone_initializer(initializer),
-          name='embedding_projection')(embeddings)
-    attention_mask = layers.SelfAttentionMask()(embeddings, mask)
+    embeddings, attention_mask = project_and_mask(
+        embeddings, mask, embedding_width, hidden_size, initializer)
     super().__init__(inputs=[word_ids, mask, type_ids],
                      outputs=[embeddings, attention_mask], name=name,
                      **kwargs)
@@ -71,6 +67,20 @@ class TiedEmbeddingNetwork(tf_keras.Model):
 
   def get_config(self):
     return dict(self._config_dict)
+
+
+def project_and_mask(embeddings, mask, embedding_width, hidden_size,
+                     initializer):
+  """The tail every embedding network shares: project `[batch, seq_len,
+  embedding_width]` to `hidden_size` when they differ (no bias, named
+  `embedding_projection` as in Model Garden) and build the
+  `[batch, seq_len, seq_len]` attention mask."""
+  if embedding_width != hidden_size:
+    embeddings = tf_keras.layers.EinsumDense(
+        '...x,xy->...y', output_shape=hidden_size, bias_axes=None,
+        kernel_initializer=tf_utils.clone_initializer(initializer),
+        name='embedding_projection')(embeddings)
+  return embeddings, layers.SelfAttentionMask()(embeddings, mask)
 
 
 def embedding_table_of(network):

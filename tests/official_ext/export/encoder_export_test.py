@@ -13,6 +13,17 @@ from official_ext.modeling.networks import task_conditioned_embedding as tce
 from tests.official_ext.modeling import modeling_fixtures as fx
 
 
+def _model_garden_classifier_task(export_dir):
+  """Model Garden's sentence_prediction task on the export in `export_dir`."""
+  return sentence_prediction.SentencePredictionTask(
+      sentence_prediction.SentencePredictionConfig(
+          init_checkpoint=str(export_dir / encoder_export.CHECKPOINT_SUBDIR),
+          model=sentence_prediction.ModelConfig(
+              num_classes=2,
+              encoder=encoder_export.finetune_encoder_config(
+                  encoder_export.load_encoder_config(str(export_dir))))))
+
+
 def test_export_loads_into_model_garden_sentence_prediction(tmp_path):
   config = fx.tiny_teams_config()
   model = pretrainer_config.build_pretrainer(config)
@@ -20,13 +31,7 @@ def test_export_loads_into_model_garden_sentence_prediction(tmp_path):
   model(batch)
   paths = encoder_export.export_pretrainer(model, config, str(tmp_path))
 
-  task = sentence_prediction.SentencePredictionTask(
-      sentence_prediction.SentencePredictionConfig(
-          init_checkpoint=str(tmp_path / encoder_export.CHECKPOINT_SUBDIR),
-          model=sentence_prediction.ModelConfig(
-              num_classes=2,
-              encoder=encoder_export.finetune_encoder_config(
-                  encoder_export.load_encoder_config(str(tmp_path))))))
+  task = _model_garden_classifier_task(tmp_path)
   classifier = task.build_model()
   inputs = [batch['input_word_ids'], batch['input_mask'],
             batch['input_type_ids']]
@@ -64,13 +69,7 @@ def test_task_embedding_trunk_exports_as_a_plain_encoder(tmp_path):
   task.set_active([1.0, 1.0, 1.0])
   encoder_export.export_pretrainer(model, cfg, str(tmp_path),
                                    saved_model=False)
-  finetune = sentence_prediction.SentencePredictionTask(
-      sentence_prediction.SentencePredictionConfig(
-          init_checkpoint=str(tmp_path / encoder_export.CHECKPOINT_SUBDIR),
-          model=sentence_prediction.ModelConfig(
-              num_classes=2,
-              encoder=encoder_export.finetune_encoder_config(
-                  encoder_export.load_encoder_config(str(tmp_path))))))
+  finetune = _model_garden_classifier_task(tmp_path)
   classifier = finetune.build_model()
   finetune.initialize(classifier)
   inputs = [batch['input_word_ids'], batch['input_mask'],
