@@ -65,15 +65,10 @@ def config_from_manifest(manifest_path: str, **overrides):
 
 def batch_keys(params: AuxPretrainDataConfig):
   """The keys of the batches `AuxPretrainDataLoader(params)` yields."""
-  keys = set()
-  for spec in F.feature_specs(params.aux_labels, paired=params.paired):
-    if spec.name.startswith(F.CONTINUATION_PREFIX):
-      continue
-    if (spec.name == F.NEXT_SENTENCE_LABELS and
-        not params.use_next_sentence_label):
-      continue
-    keys.add(_RENAME.get(spec.name, spec.name))
-  return keys
+  # pylint: disable=protected-access
+  names = AuxPretrainDataLoader(params)._name_to_features()
+  return {_RENAME.get(k, k) for k in names
+          if not k.startswith(F.CONTINUATION_PREFIX)}
 
 
 @data_loader_factory.register_data_loader_cls(AuxPretrainDataConfig)

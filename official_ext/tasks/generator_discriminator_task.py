@@ -75,12 +75,15 @@ class GeneratorDiscriminatorTask(base_task.Task):
       losses['total_loss'] += tf.add_n(aux_losses)
     return losses
 
+  def loss_names(self):
+    """The parts `build_losses` returns besides `total_loss`."""
+    return ['mlm_loss', 'rtd_loss'] + (
+        ['mws_loss'] if self.model_config.use_mws else [])
+
   def build_metrics(self, training=None):
     del training
-    names = ['mlm_loss', 'rtd_loss', 'total_loss']
-    if self.model_config.use_mws:
-      names.append('mws_loss')
-    metrics = [tf_keras.metrics.Mean(name) for name in names]
+    metrics = [tf_keras.metrics.Mean(name)
+               for name in self.loss_names() + ['total_loss']]
     metrics += [
         tf_keras.metrics.SparseCategoricalAccuracy('mlm_accuracy'),
         tf_keras.metrics.BinaryAccuracy('rtd_accuracy', threshold=0.0),

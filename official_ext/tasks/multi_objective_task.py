@@ -156,11 +156,7 @@ class MultiObjectiveTask(base_task.Task):
     return parts.pop('total_loss'), parts
 
   def _base_part_names(self):
-    if self._base_task is None:
-      return []
-    names = ['mlm_loss', 'rtd_loss']
-    return names + (['mws_loss'] if self.model_config.pretrainer.use_mws
-                    else [])
+    return [] if self._base_task is None else self._base_task.loss_names()
 
   def build_metrics(self, training=None):
     del training
@@ -257,10 +253,12 @@ class MultiObjectiveTask(base_task.Task):
   def train_step(self, inputs, model, optimizer, metrics=None):
     step = optimizer.iterations
     main = inputs[MAIN_STREAM] if self.streams else inputs
-    tokens = tf.reduce_sum(tf.cast(main['input_mask'], tf.int64))
-    context = tf.distribute.get_replica_context()
-    if context is not None:
-      tokens = context.all_reduce(tf.distribute.ReduceOp.SUM, tokens)
+    tokens = None
+    if model.schedule.unit == 'tokens':  # a collective only when counted
+      tokens = tf.reduce_sum(tf.cast(main['input_mask'], tf.int64))
+      context = tf.distribute.get_replica_context()
+      if context is not None:
+        tokens = context.all_reduce(tf.distribute.ReduceOp.SUM, tokens)
     weights = model.schedule.weights(step, tokens)
     if model.task_embedding is not None:
       model.task_embedding.set_active(weights)

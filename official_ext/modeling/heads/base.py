@@ -149,3 +149,43 @@ class AuxHead(tf_keras.layers.Layer):
         return metric
     raise ValueError(f'Metric {name!r} of task {self.task_name!r} is not in '
                      f'the metrics given; pass the list build_metrics() made.')
+
+
+class TransformedHead(AuxHead):
+  """An auxiliary head built on `HeadTransform`s of one width.
+
+  Holds the transform hyper-parameters the token and pair heads share and
+  serialises them.
+
+  Args:
+    hidden_size: width of the transform (the encoder's hidden size).
+    activation: activation of the transform.
+    initializer: kernel initializer.
+    layer_norm_epsilon: epsilon of the transform's LayerNorm.
+  """
+
+  def __init__(self, hidden_size, activation='gelu',
+               initializer='glorot_uniform', layer_norm_epsilon=1e-12,
+               name=None, **kwargs):
+    super().__init__(name=name, **kwargs)
+    self._hidden_size = hidden_size
+    self._activation = tf_keras.activations.get(activation)
+    self._initializer = tf_keras.initializers.get(initializer)
+    self._layer_norm_epsilon = layer_norm_epsilon
+
+  def make_transform(self, name=None):
+    """A `HeadTransform` `[..., in] -> [..., hidden_size]`."""
+    return HeadTransform(
+        self._hidden_size, activation=self._activation,
+        initializer=self._initializer,
+        layer_norm_epsilon=self._layer_norm_epsilon, name=name)
+
+  def get_config(self):
+    config = super().get_config()
+    config.update({
+        'hidden_size': self._hidden_size,
+        'activation': tf_keras.activations.serialize(self._activation),
+        'initializer': tf_keras.initializers.serialize(self._initializer),
+        'layer_norm_epsilon': self._layer_norm_epsilon,
+    })
+    return config

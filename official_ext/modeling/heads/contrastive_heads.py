@@ -59,38 +59,9 @@ def _unit(tensor):
   return tf.math.l2_normalize(tf.cast(tensor, tf.float32), axis=-1)
 
 
-class _PairHead(base.AuxHead):
-  """Holds the transform hyper-parameters shared by QT and FS."""
-
-  def __init__(self, hidden_size, activation='gelu',
-               initializer='glorot_uniform', layer_norm_epsilon=1e-12,
-               name=None, **kwargs):
-    super().__init__(name=name, **kwargs)
-    self._hidden_size = hidden_size
-    self._activation = tf_keras.activations.get(activation)
-    self._initializer = tf_keras.initializers.get(initializer)
-    self._layer_norm_epsilon = layer_norm_epsilon
-
-  def _transform(self, name):
-    return base.HeadTransform(
-        self._hidden_size, activation=self._activation,
-        initializer=self._initializer,
-        layer_norm_epsilon=self._layer_norm_epsilon, name=name)
-
-  def get_config(self):
-    config = super().get_config()
-    config.update({
-        'hidden_size': self._hidden_size,
-        'activation': tf_keras.activations.serialize(self._activation),
-        'initializer': tf_keras.initializers.serialize(self._initializer),
-        'layer_norm_epsilon': self._layer_norm_epsilon,
-    })
-    return config
-
-
 @tf_keras.utils.register_keras_serializable(package='OfficialExt')
 @registry.register('qt')
-class QuickThoughtsHead(_PairHead):
+class QuickThoughtsHead(base.TransformedHead):
   """QT: which second-half sequence continues each first-half one?
 
   Args:
@@ -108,7 +79,7 @@ class QuickThoughtsHead(_PairHead):
       raise ValueError(f'qt: temperature={temperature} must be > 0')
     super().__init__(hidden_size, **kwargs)
     self._temperature = temperature
-    self.transform = self._transform('transform')
+    self.transform = self.make_transform('transform')
 
   @property
   def output_key(self):
@@ -144,7 +115,7 @@ class QuickThoughtsHead(_PairHead):
 
 @tf_keras.utils.register_keras_serializable(package='OfficialExt')
 @registry.register('fs')
-class FastSentHead(_PairHead):
+class FastSentHead(base.TransformedHead):
   """FS: every token should be close to its partner sequence's vector.
 
   Args:
@@ -164,8 +135,8 @@ class FastSentHead(_PairHead):
       raise ValueError(f'fs: loss={loss!r} is not one of {FS_LOSSES}')
     super().__init__(hidden_size, **kwargs)
     self._loss_type = loss
-    self.sentence_transform = self._transform('sentence_transform')
-    self.token_transform = self._transform('token_transform')
+    self.sentence_transform = self.make_transform('sentence_transform')
+    self.token_transform = self.make_transform('token_transform')
 
   @property
   def output_key(self):

@@ -37,29 +37,19 @@ def shifted(sequence, shift):
   return tf.gather(sequence, index, axis=1)
 
 
-class _TokenHead(base.AuxHead):
+class _TokenHead(base.TransformedHead):
   """Dense(hidden) -> act -> LayerNorm -> Dense(C) at every position.
 
-  Args:
-    hidden_size: width of the transform (the encoder's hidden size).
-    activation: activation of the transform.
-    initializer: kernel initializer of both dense layers.
-    layer_norm_epsilon: epsilon of the transform's LayerNorm.
+  Args: those of `base.TransformedHead` (hidden_size, activation,
+    initializer, layer_norm_epsilon); the initializer also serves the output
+    layer.
   """
 
   num_outputs = 1
 
-  def __init__(self, hidden_size, activation='gelu',
-               initializer='glorot_uniform', layer_norm_epsilon=1e-12,
-               name=None, **kwargs):
-    super().__init__(name=name, **kwargs)
-    self._hidden_size = hidden_size
-    self._activation = tf_keras.activations.get(activation)
-    self._initializer = tf_keras.initializers.get(initializer)
-    self._layer_norm_epsilon = layer_norm_epsilon
-    self.transform = base.HeadTransform(
-        hidden_size, activation=self._activation,
-        initializer=self._initializer, layer_norm_epsilon=layer_norm_epsilon)
+  def __init__(self, hidden_size, **kwargs):
+    super().__init__(hidden_size, **kwargs)
+    self.transform = self.make_transform()
     self.output_layer = tf_keras.layers.Dense(
         self.num_outputs,
         kernel_initializer=tf_utils.clone_initializer(self._initializer),
@@ -73,16 +63,6 @@ class _TokenHead(base.AuxHead):
     """`[batch, seq_len, C]` head outputs."""
     return self.output_layer(self.transform(
         self.head_inputs(sequence_output)))
-
-  def get_config(self):
-    config = super().get_config()
-    config.update({
-        'hidden_size': self._hidden_size,
-        'activation': tf_keras.activations.serialize(self._activation),
-        'initializer': tf_keras.initializers.serialize(self._initializer),
-        'layer_norm_epsilon': self._layer_norm_epsilon,
-    })
-    return config
 
 
 class TokenRegressionHead(_TokenHead):
