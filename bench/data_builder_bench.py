@@ -375,13 +375,8 @@ def print_report(args, rows, peer_rows, startup, corpus_info, load_before):
             f"; {label} {r['rate_wall']:,.0f}/s wall, "
             f"{r['rate_steady']:,.0f}/s steady")
       continue
-    for kind in ("wall", "steady"):
-      ratio = r[f"rate_{kind}"] / peer[f"rate_{kind}"]
-      ok = ratio >= target
-      checks.append(ok)
-      print(f"- {label} >= {target:g}x peer instances/s ({kind}): "
-            f"{'PASS' if ok else 'FAIL'}: {r[f'rate_{kind}']:,.0f}/s vs "
-            f"{peer[f'rate_{kind}']:,.0f}/s = {ratio:.2f}x")
+    checks += _rate_checks(f"{label} >= {target:g}x peer instances/s", r,
+                           peer, target)
   big, small = by_label[f"ours {args.scale}x"], by_label["ours"]
   ratio = big["peak_rss"] / small["peak_rss"]
   ok = ratio <= _RSS_TARGET
@@ -391,18 +386,24 @@ def print_report(args, rows, peer_rows, startup, corpus_info, load_before):
         f"{small['peak_rss'] / 2**20:,.0f} MB = {ratio:.2f}x")
   if f"peer {args.scale}x" in by_label:
     pb = by_label[f"peer {args.scale}x"]
-    for kind in ("wall", "steady"):
-      ratio = big[f"rate_{kind}"] / pb[f"rate_{kind}"]
-      ok = ratio >= _OURS_TARGET
-      checks.append(ok)
-      print(f"- ours >= {_OURS_TARGET:g}x peer instances/s on the "
-            f"{args.scale}x corpus ({kind}): {'PASS' if ok else 'FAIL'}: "
-            f"{big[f'rate_{kind}']:,.0f}/s vs {pb[f'rate_{kind}']:,.0f}/s = "
-            f"{ratio:.2f}x")
+    checks += _rate_checks(f"ours >= {_OURS_TARGET:g}x peer instances/s on "
+                           f"the {args.scale}x corpus", big, pb, _OURS_TARGET)
     print(f"- (info) peer peak RSS on {args.scale}x corpus: "
           f"{pb['peak_rss'] / 2**20:,.0f} MB = "
           f"{pb['peak_rss'] / peer['peak_rss']:.2f}x its 1x")
   return all(checks)
+
+
+def _rate_checks(what, ours, peer, target):
+  """Prints the wall and steady-state ratio checks; returns their results."""
+  results = []
+  for kind in ("wall", "steady"):
+    ratio = ours[f"rate_{kind}"] / peer[f"rate_{kind}"]
+    results.append(ratio >= target)
+    print(f"- {what} ({kind}): {'PASS' if results[-1] else 'FAIL'}: "
+          f"{ours[f'rate_{kind}']:,.0f}/s vs {peer[f'rate_{kind}']:,.0f}/s = "
+          f"{ratio:.2f}x")
+  return results
 
 
 def main(argv=None):
