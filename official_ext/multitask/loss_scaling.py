@@ -65,3 +65,21 @@ def muppet_scales(num_predictions: Mapping[str, int]) -> Dict[str, float]:
 def scaled_loss(loss, num_predictions: int, task: Optional[str] = None):
   """loss / ln(num_predictions); works on floats, NumPy and TF tensors."""
   return loss * muppet_scale(num_predictions, task)
+
+
+def task_loss_scales(tasks, method: str, power: float = 0.75
+                     ) -> Dict[str, float]:
+  """Per-task loss scale of prepared tasks by `method`.
+
+  Args:
+    tasks: objects with `spec.name`, `num_train` and `num_predictions`
+      (`supervised_data.PreparedTask`).
+    method: 'muppet' (1 / ln n; regression, with no n, gets 1) or one of
+      `METHODS` (jiant's size-based weights).
+    power: the exponent of 'power'.
+  """
+  if method == 'muppet':
+    return {t.spec.name: (1.0 if t.num_predictions is None else
+                          muppet_scale(t.num_predictions, t.spec.name))
+            for t in tasks}
+  return loss_scales({t.spec.name: t.num_train for t in tasks}, method, power)

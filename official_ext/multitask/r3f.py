@@ -21,7 +21,7 @@ batch mean of the squared difference, summed over any last axis of size 1.
 All maths runs in float32 (mixed-precision logits are cast up).
 """
 
-from typing import Callable, Dict, Optional, Sequence, Union
+from typing import Callable, Dict, Sequence, Union
 
 import tensorflow as tf
 

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from official_ext import finetune
+from tests import cli_harness
 from tests.official_ext.finetuning import finetuning_fixtures as ffx
 
 FLAGS = finetune.FLAGS
@@ -34,16 +35,7 @@ def data_dir(tmp_path):
 def _run(capsys, **flags):
   """Runs the CLI in-process; returns (exit code, stdout, stderr)."""
   argv = ['finetune'] + [f'--{k}={v}' for k, v in flags.items()]
-  FLAGS(argv)
-  code = 0
-  try:
-    finetune.main(['finetune'])
-  except SystemExit as e:
-    code = e.code
-  finally:
-    FLAGS.unparse_flags()
-  out = capsys.readouterr()
-  return code, out.out, out.err
+  return cli_harness.run_main(finetune.main, FLAGS, argv, capsys)
 
 
 def _common(export_dir, data_dir, model_dir):

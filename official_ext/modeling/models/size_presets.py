@@ -14,6 +14,7 @@ from official.nlp.configs import encoders
 # name: (layers, hidden, embedding, heads, ffn)
 DISCRIMINATOR_SIZES = {
     'tiny': (2, 64, 32, 2, 128),
+    'mini': (2, 128, 128, 2, 512),
     'small': (12, 256, 128, 4, 1024),
     'base': (12, 768, 768, 12, 3072),
     'large': (24, 1024, 1024, 16, 4096),
@@ -21,6 +22,7 @@ DISCRIMINATOR_SIZES = {
 # ELECTRA generator width: (hidden, heads, ffn)
 ELECTRA_GENERATOR_WIDTH = {
     'tiny': (32, 1, 64),
+    'mini': (64, 1, 256),
     'small': (64, 1, 256),
     'base': (256, 4, 1024),
     'large': (256, 4, 1024),

@@ -1,0 +1,1 @@
+"""Supervised heads of multi-task training: one file per head, `registry`."""

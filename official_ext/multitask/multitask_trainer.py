@@ -1,0 +1,348 @@
+"""Multi-task training of one encoder on supervised tasks (Muppet / jiant).
+
+    summary = train(specs, TrainerConfig(...), vocab_file=..., model_dir=...,
+                    init_checkpoint=<our export dir or a checkpoint>)
+
+Each update trains on the task(s) the composition plan picks
+(`batch_composition`: dataset-homogeneous, batch-homogeneous, or
+batch-heterogeneous with `tasks_per_update` sub-batches whose gradients are
+summed into one update, `multitask_step`), with the tasks' sampling
+probabilities (`task_sampling`, times each spec's `weight`) and per-task
+loss scales (`loss_scaling.task_loss_scales`: Muppet's 1 / ln n or jiant's
+size-based weights), optionally with R3F.
+
+Every `eval_interval` updates each task's dev split is scored
+(`multitask_eval`); the mean of the task scores drives early stopping
+(`early_stopping.EarlyStopping`, patience in checks) and the best
+checkpoint, whose encoder is exported to `<model_dir>/export` (the layout
+`python -m official_ext.finetune --init_checkpoint=<model_dir>/export`
+restores) and whose heads go to `<model_dir>/export/heads` (one checkpoint
+entry per head name, for reuse at fine-tuning).
+
+On disk in `model_dir`: `ckpt-*` (model, optimizer, update counter; a rerun
+resumes from the latest; a rerun of a finished or early-stopped run trains
+no further and reuses its last check), `early_stopping.json`, `evals.jsonl` (one line
+per check), `summary.json`, and TensorBoard under `tensorboard/`:
+`train/<task>/loss` (mean over the log interval), `train/learning_rate`,
+`eval/<task>/<metric>` and `eval/mean_score`.
+"""
+
+import dataclasses
+import json
+import math
+import os
+import time
+from typing import Any, Dict, List, Optional, Sequence
+
+from absl import logging
+import numpy as np
+import tensorflow as tf
+import tf_keras
+
+
+from official_ext.finetuning import runner as finetune_runner
+from official_ext.multitask import batch_composition
+from official_ext.multitask import early_stopping as early_stopping_lib
+from official_ext.multitask import loss_scaling
+from official_ext.multitask import multitask_encoder
+from official_ext.multitask import multitask_eval
+from official_ext.multitask import multitask_model
+from official_ext.multitask import multitask_step
+from official_ext.multitask import supervised_data
+from official_ext.multitask import task_sampling
+from official_ext.multitask import task_spec as task_spec_lib
+from official_ext.trainer import optimizer_builder
+
+SUMMARY_FILE = 'summary.json'
+EVALS_FILE = 'evals.jsonl'
+STOPPING_FILE = 'early_stopping.json'
+EXPORT_SUBDIR = 'export'
+
+
+@dataclasses.dataclass
+class TrainerConfig:
+  """Settings of a multi-task run (module docstring).
+
+  Attributes:
+    composition: 'dataset_homogeneous', 'batch_homogeneous' or
+      'batch_heterogeneous' (Muppet's choice).
+    tasks_per_update: sub-batches per update (heterogeneous only; >= 2).
+    sampling: task sampling method ('natural' = proportional to size,
+      'uniform', 'proportional', 'log_proportional', 'power').
+    sampling_power: exponent of 'power' sampling (jiant: 0.75).
+    loss_scaling: 'muppet' (1 / ln n), 'uniform', 'proportional' or 'power'.
+    scaling_power: exponent of 'power' scaling.
+    batch_size: examples per sub-batch (global, over replicas).
+    total_updates: optimizer updates (the schedule's length).
+    learning_rate, warmup_proportion, weight_decay, clip_norm: AdamW with
+      linear warm-up then linear decay (as fine-tuning).
+    eval_interval: updates between validations (0: only at the end).
+    eval_batch_size: dev batch size.
+    patience: stop after this many validations without improvement of the
+      mean score (0: never stop early).
+    r3f_lambda, r3f_noise, r3f_eps: R3F (lambda 0: off).
+    dropout_rate: encoder and head dropout.
+    log_interval: updates between train-loss summaries.
+    checkpoint_interval: updates between checkpoints (0: eval_interval).
+    seed: sampling, shuffling and initialisation seed.
+  """
+  composition: str = 'batch_heterogeneous'
+  tasks_per_update: int = 4
+  sampling: str = 'natural'
+  sampling_power: float = 0.75
+  loss_scaling: str = 'muppet'
+  scaling_power: float = 0.75
+  batch_size: int = 32
+  total_updates: int = 1000
+  learning_rate: float = 5e-5
+  warmup_proportion: float = 0.06
+  weight_decay: float = 0.01
+  clip_norm: float = 1.0
+  eval_interval: int = 100
+  eval_batch_size: int = 64
+  patience: int = 20
+  r3f_lambda: float = 0.0
+  r3f_noise: str = 'uniform'
+  r3f_eps: float = 1e-5
+  dropout_rate: float = 0.1
+  log_interval: int = 10
+  checkpoint_interval: int = 0
+  seed: int = 0
+
+  def check(self) -> 'TrainerConfig':
+    if self.composition not in batch_composition.KINDS:
+      raise ValueError(f'unknown composition {self.composition!r}; known: '
+                       f'{", ".join(batch_composition.KINDS)}.')
+    for name in ('batch_size', 'total_updates', 'eval_batch_size',
+                 'log_interval'):
+      if getattr(self, name) < 1:
+        raise ValueError(f'{name} must be >= 1, got {getattr(self, name)}.')
+    for name in ('eval_interval', 'patience', 'checkpoint_interval'):
+      if getattr(self, name) < 0:
+        raise ValueError(f'{name} must be >= 0, got {getattr(self, name)}.')
+    if not 0 <= self.warmup_proportion <= 1:
+      raise ValueError('warmup_proportion must lie in [0, 1], got '
+                       f'{self.warmup_proportion}.')
+    return self
+
+  @property
+  def sub_batches(self) -> int:
+    return (self.tasks_per_update
+            if self.composition == 'batch_heterogeneous' else 1)
+
+
+def _build_heads(model, prepared):
+  """Creates every head's variables (one dev example per task), so that the
+  optimizer and `MultiTaskStep` see them."""
+  for p in prepared:
+    batch = next(iter(p.dataset('dev', 1, is_training=False)))
+    model(batch, task=p.spec.name, training=False)
+
+
+def _task_probabilities(prepared, config):
+  sizes = {p.spec.name: p.num_train for p in prepared}
+  probabilities = task_sampling.sampling_probabilities(
+      sizes, config.sampling, config.sampling_power)
+  weighted = {t: probabilities[t] * p.spec.weight
+              for t, p in zip(sizes, prepared)}
+  total = sum(weighted.values())
+  if total <= 0:
+    raise task_spec_lib.TaskSpecError(
+        'every task has sampling weight 0: no task could ever be drawn.')
+  return {t: w / total for t, w in weighted.items()}
+
+
+class _Writers:
+  """TensorBoard writers: train/ and eval/."""
+
+  def __init__(self, model_dir):
+    root = os.path.join(model_dir, 'tensorboard')
+    self.train = tf.summary.create_file_writer(os.path.join(root, 'train'))
+    self.eval = tf.summary.create_file_writer(os.path.join(root, 'eval'))
+
+  def scalars(self, writer, values: Dict[str, float], step: int):
+    with writer.as_default():
+      for tag, value in values.items():
+        tf.summary.scalar(tag, value, step=step)
+    writer.flush()
+
+
+def _previous_summary(model_dir):
+  path = os.path.join(model_dir, SUMMARY_FILE)
+  if not tf.io.gfile.exists(path):
+    return {}
+  with tf.io.gfile.GFile(path) as f:
+    return json.load(f)
+
+
+def _last_eval(model_dir, at):
+  """The record of the check at update `at` in evals.jsonl, or {}."""
+  path = os.path.join(model_dir, EVALS_FILE)
+  if not tf.io.gfile.exists(path):
+    return {}
+  with tf.io.gfile.GFile(path) as f:
+    records = [json.loads(line) for line in f if line.strip()]
+  records = [r for r in records if r.get('update') == at]
+  return records[-1] if records else {}
+
+
+def train(specs: Sequence[task_spec_lib.TaskSpec], config: TrainerConfig,
+          vocab_file: str, model_dir: str, init_checkpoint: str = '',
+          encoder_size: str = 'tiny', max_seq_length: int = 128,
+          cache_dir: Optional[str] = None,
+          strategy: Optional[tf.distribute.Strategy] = None,
+          do_lower_case: bool = True) -> Dict[str, Any]:
+  """Trains, validates, exports the best encoder; returns the summary."""
+  start = time.time()
+  config.check()
+  task_spec_lib.check_specs(specs)
+  strategy = strategy or tf.distribute.get_strategy()
+  tf.io.gfile.makedirs(model_dir)
+  cache_dir = cache_dir or os.path.join(model_dir, 'features')
+  prepared = [supervised_data.prepare_task(s, vocab_file, cache_dir,
+                                           do_lower_case) for s in specs]
+  names = [p.spec.name for p in prepared]
+  probabilities = _task_probabilities(prepared, config)
+  scales = loss_scaling.task_loss_scales(prepared, config.loss_scaling,
+                                         config.scaling_power)
+  plan = batch_composition.build_composition(
+      config.composition, probabilities,
+      tasks_per_update=config.sub_batches,
+      total_updates=config.total_updates, seed=config.seed)
+  logging.info('multi-task plan: %s; loss scales %s', plan.describe(), scales)
+
+  tf_keras.utils.set_random_seed(config.seed)
+  with strategy.scope():
+    encoder, source = multitask_encoder.build_encoder(
+        init_checkpoint, encoder_size,
+        multitask_encoder.vocab_size(vocab_file), max_seq_length,
+        config.dropout_rate)
+    multitask_encoder.check_lengths(specs, source)
+    if source.checkpoint:
+      multitask_encoder.restore_encoder(encoder, source, vocab_file)
+    model = multitask_model.build_multitask_model(
+        encoder, prepared, dropout_rate=config.dropout_rate)
+    _build_heads(model, prepared)
+    optimizer = optimizer_builder.adamw(
+        decay_steps=config.total_updates,
+        learning_rate=config.learning_rate,
+        warmup_steps=int(round(config.warmup_proportion *
+                               config.total_updates)),
+        weight_decay=config.weight_decay, clip_norm=config.clip_norm)
+    optimizer.build(model.trainable_variables)
+    update = tf.Variable(0, dtype=tf.int64, trainable=False, name='update')
+  step = multitask_step.MultiTaskStep(
+      model, optimizer, strategy, scales, config.sub_batches,
+      multitask_step.R3FConfig(config.r3f_lambda, config.r3f_noise,
+                               config.r3f_eps))
+  checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer,
+                                   update=update)
+  manager = tf.train.CheckpointManager(checkpoint, model_dir,
+                                       max_to_keep=3)
+  stopping_path = os.path.join(model_dir, STOPPING_FILE)
+  stopper = early_stopping_lib.EarlyStopping(
+      patience=config.patience or 10**9, lr_patience=10**9, min_lr=0.0)
+  if manager.latest_checkpoint:
+    checkpoint.restore(manager.latest_checkpoint)
+    if tf.io.gfile.exists(stopping_path):
+      with tf.io.gfile.GFile(stopping_path) as f:
+        stopper = early_stopping_lib.EarlyStopping.from_state_dict(
+            json.load(f))
+    logging.info('resumed from %s at update %d', manager.latest_checkpoint,
+                 int(update.numpy()))
+
+  resumed = int(update.numpy())
+  iterators = {
+      p.spec.name: iter(strategy.experimental_distribute_dataset(
+          p.dataset('train', config.batch_size, is_training=True,
+                    seed=config.seed + resumed)))
+      for p in prepared}
+  evaluator = multitask_eval.MultiTaskEvaluator(model, prepared,
+                                                config.eval_batch_size)
+  writers = _Writers(model_dir)
+  export_dir = os.path.join(model_dir, EXPORT_SUBDIR)
+  eval_interval = config.eval_interval or config.total_updates
+  ckpt_interval = config.checkpoint_interval or eval_interval
+  window: Dict[str, List[float]] = {t: [] for t in names}
+  counts = {t: 0 for t in names}
+  stopped = ''
+  last_eval: Dict[str, Any] = {}
+
+  def validate(at):
+    nonlocal last_eval
+    results = evaluator.evaluate()
+    mean = multitask_eval.mean_score(results)
+    # The linear schedule sets the rate; only patience is used here (the
+    # stopper needs a positive rate, which a learning_rate of 0 is not).
+    decision = stopper.update(at, mean, 1.0)
+    values = {f'{t}/{k}': v for t, r in results.items() for k, v in r.items()}
+    values['mean_score'] = mean
+    writers.scalars(writers.eval, values, at)
+    record = {'update': at, 'mean_score': mean, 'tasks': results,
+              'improved': decision.improved}
+    with tf.io.gfile.GFile(os.path.join(model_dir, EVALS_FILE), 'a') as f:
+      f.write(json.dumps(record, sort_keys=True) + '\n')
+    if decision.improved:
+      multitask_encoder.export_best(model, source, export_dir)
+      finetune_runner.write_json(os.path.join(export_dir, 'best.json'), record)
+    finetune_runner.write_json(stopping_path, stopper.state_dict())
+    logging.info('update %d: mean score %.2f (best %.2f at %d) %s', at,
+                 mean, decision.best, decision.best_step,
+                 {t: round(r['score'], 2) for t, r in results.items()})
+    last_eval = record
+    return decision
+
+  last = resumed
+  if stopper.stopped:
+    # An early-stopped run is finished: a rerun must not train on.
+    last = config.total_updates
+    stopped = _previous_summary(model_dir).get('stopped_early') or (
+        f'stopped early before update {resumed} (early_stopping.json)')
+  for at in range(last + 1, config.total_updates + 1):
+    for task in plan.tasks_for_update(at - 1):
+      losses = step.accumulate(task, next(iterators[task]))
+      loss = float(losses['loss'])
+      if not math.isfinite(loss):
+        raise FloatingPointError(f'task {task!r}: loss {loss} at update '
+                                 f'{at}')
+      window[task].append(loss)
+      counts[task] += 1
+    step.apply()
+    update.assign(at)
+    if at % config.log_interval == 0 or at == config.total_updates:
+      values = {f'{t}/loss': float(np.mean(v)) for t, v in window.items()
+                if v}
+      values['learning_rate'] = float(
+          optimizer.learning_rate(optimizer.iterations)
+          if callable(optimizer.learning_rate) else optimizer.learning_rate)
+      writers.scalars(writers.train, values, at)
+      logging.info('update %d/%d %s', at, config.total_updates,
+                   {k: round(v, 4) for k, v in values.items()})
+      window = {t: [] for t in names}
+    decision = None
+    if at % eval_interval == 0 or at == config.total_updates:
+      decision = validate(at)
+    if at % ckpt_interval == 0 or at == config.total_updates:
+      manager.save(checkpoint_number=at)
+    if decision is not None and decision.stop:
+      stopped = decision.reason
+      manager.save(checkpoint_number=at)
+      break
+  if not last_eval:  # resumed after the end: its last check, else score it
+    last_eval = _last_eval(model_dir, int(update.numpy()))
+  if not last_eval:
+    validate(int(update.numpy()))
+  summary = {
+      'tasks': {p.spec.name: {'kind': p.spec.kind, 'head': p.spec.head_name,
+                              'num_train': p.num_train, 'num_dev': p.num_dev,
+                              'probability': probabilities[p.spec.name],
+                              'loss_scale': scales[p.spec.name],
+                              'sub_batches_trained': counts[p.spec.name]}
+                for p in prepared},
+      'plan': plan.describe(), 'updates': int(update.numpy()),
+      'stopped_early': stopped, 'last_eval': last_eval,
+      'best': stopper.state_dict(), 'export_dir': export_dir,
+      'config': dataclasses.asdict(config), 'init_checkpoint':
+      init_checkpoint, 'seconds': round(time.time() - start, 1)}
+  finetune_runner.write_json(os.path.join(model_dir, SUMMARY_FILE), summary)
+  return summary

@@ -1,0 +1,120 @@
+r"""Multi-task pre-finetuning (Muppet) and intermediate-task training (jiant).
+
+  python -m official_ext.prefinetune --gin_file=gin/multitask/muppet_tiny.gin \
+      --model_dir=out/muppet --init_checkpoint=out/demo/export/pretrained
+
+A gin file (`gin/multitask/`) binds `MultiTaskRun`: the stages (each a list
+of `TaskSpec`s and a `TrainerConfig`), the vocab, the encoder to start from
+and an optional fine-tuning target (`FinetuneTarget`, run through
+`python -m official_ext.finetune`). --init_checkpoint and --vocab_file
+override the gin values; --gin_bindings apply last.
+
+model_dir receives one directory per stage (`<i>-<name>/`: checkpoints,
+`tensorboard/`, `evals.jsonl`, `summary.json`, `export/` with the best
+encoder), `target/` and `pipeline.json`. A rerun skips finished stages and
+resumes an interrupted one. Bad input (a gin error, a task with an empty
+split, a head that does not match its data, every sampling weight 0, a
+checkpoint of another size) stops the run with a message naming it; exit 1.
+"""
+
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+
+from official_ext.finetuning import encoder_init
+from official_ext.multitask import configurables
+from official_ext.multitask import pipeline
+from official_ext.multitask import supervised_formats
+from official_ext.multitask import task_spec
+from official_ext.trainer import gin_setup
+from official_ext.trainer import strategy_builder
+
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+  """Defines the CLI's flags; a flag another CLI module (`finetune`,
+  `train`) already defined in this process is shared, not redefined."""
+  definitions = [
+      (flags.DEFINE_multi_string, 'gin_file', [], 'gin file(s), e.g. '
+       'gin/multitask/muppet_tiny.gin.'),
+      (flags.DEFINE_multi_string, 'gin_bindings', [],
+       'Extra gin bindings (last).'),
+      (flags.DEFINE_string, 'model_dir', None, 'Output directory.'),
+      (flags.DEFINE_string, 'init_checkpoint', None, 'Encoder to start from '
+       '(our export directory or a checkpoint); binds '
+       'MultiTaskRun.init_checkpoint.'),
+      (flags.DEFINE_string, 'vocab_file', None, 'WordPiece vocab; binds '
+       'MultiTaskRun.vocab_file.'),
+  ]
+  for define, name, default, help_text in definitions:
+    if name not in FLAGS:
+      define(name, default, help_text)
+  if 'strategy' not in FLAGS:
+    flags.DEFINE_enum('strategy', 'one_device', strategy_builder.STRATEGIES,
+                      'Distribution strategy.')
+
+
+USER_ERRORS = (gin_setup.GinConfigError, task_spec.TaskSpecError,
+               supervised_formats.SupervisedDataError,
+               encoder_init.EncoderInitError, pipeline.PipelineError,
+               FileNotFoundError)
+
+
+def _bindings():
+  out = []
+  if FLAGS.init_checkpoint:
+    out.append(f'MultiTaskRun.init_checkpoint = {FLAGS.init_checkpoint!r}')
+  if FLAGS.vocab_file:
+    out.append(f'MultiTaskRun.vocab_file = {FLAGS.vocab_file!r}')
+  return out + list(FLAGS.gin_bindings)
+
+
+def run():
+  if not FLAGS.model_dir:
+    raise gin_setup.GinConfigError('no --model_dir given.')
+  if not FLAGS.gin_file:
+    raise gin_setup.GinConfigError('no --gin_file given (e.g. '
+                                   '--gin_file=gin/multitask/muppet_tiny.gin).')
+  gin_setup.parse(FLAGS.gin_file, _bindings())
+  try:
+    config = configurables.multitask_run()  # pylint: disable=no-value-for-parameter
+  except (TypeError, ValueError) as e:
+    if isinstance(e, USER_ERRORS):
+      raise
+    raise gin_setup.GinConfigError(f'gin configuration: {e}') from e
+  strategy = strategy_builder.build_strategy(FLAGS.strategy)
+  return pipeline.run_pipeline(
+      config.stages, FLAGS.model_dir, config.vocab_file,
+      init_checkpoint=config.init_checkpoint,
+      encoder_size=config.encoder_size,
+      max_seq_length=config.max_seq_length, target=config.target,
+      strategy=strategy)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  try:
+    outcome = run()
+  except USER_ERRORS as e:
+    logging.error('%s', e)
+    print(f'official_ext.prefinetune: error: {e}', file=sys.stderr,
+          flush=True)
+    sys.exit(1)
+  for stage in outcome['stages']:
+    print(f"stage {stage['stage']}: best mean dev score "
+          f"{stage['best_mean_score']:.2f} after {stage['updates']} updates "
+          f"({stage['dir']})", flush=True)
+  print(f"final encoder: {outcome['final_encoder']}", flush=True)
+  if 'target' in outcome:
+    print(f"target {outcome['target']['task']}: "
+          f"{outcome['target']['dir']}/results.md", flush=True)
+
+
+if __name__ == '__main__':
+  define_flags()
+  flags.mark_flag_as_required('model_dir')
+  app.run(main)

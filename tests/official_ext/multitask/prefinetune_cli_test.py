@@ -1,0 +1,79 @@
+"""`python -m official_ext.prefinetune` on the gin files in gin/multitask/."""
+
+import json
+import os
+
+import pytest
+
+from official_ext import prefinetune
+from tests import cli_harness
+from tests.official_ext.multitask import multitask_fixtures as mfx
+
+FLAGS = prefinetune.FLAGS
+prefinetune.define_flags()
+SHRINK = [
+    'muppet/TrainerConfig.total_updates = 4',
+    'muppet/TrainerConfig.eval_interval = 2',
+    'muppet/TrainerConfig.batch_size = 4',
+    'muppet/TrainerConfig.eval_batch_size = 256',
+    'MAX_SEQ_LENGTH = 32',
+]
+
+
+def _run(capsys, monkeypatch, bindings, **flags):
+  """Runs the CLI in-process from the repo root; (exit code, out, err)."""
+  monkeypatch.chdir(mfx.REPO)
+  argv = (['prefinetune', '--gin_file=gin/multitask/muppet_tiny.gin'] +
+          [f'--gin_bindings={b}' for b in bindings] +
+          [f'--{k}={v}' for k, v in flags.items()])
+  return cli_harness.run_main(prefinetune.main, FLAGS, argv, capsys)
+
+
+def test_muppet_gin_trains_both_bundled_tasks(capsys, monkeypatch, tmp_path):
+  model_dir = str(tmp_path / 'run')
+  code, out, err = _run(capsys, monkeypatch, SHRINK, model_dir=model_dir)
+  assert code == 0, err
+  assert 'stage muppet: best mean dev score' in out
+  with open(os.path.join(model_dir, '1-muppet', 'summary.json')) as f:
+    summary = json.load(f)
+  assert summary['updates'] == 4
+  assert set(summary['tasks']) == {'sst2', 'agnews'}
+  # Natural sampling: p proportional to the 2,000 and 1,200 examples.
+  assert summary['tasks']['sst2']['probability'] == pytest.approx(0.625)
+  # Muppet scaling: 1 / ln 2 and 1 / ln 4.
+  assert summary['tasks']['agnews']['loss_scale'] == pytest.approx(
+      0.7213475, rel=1e-6)
+  assert os.path.exists(os.path.join(model_dir, '1-muppet', 'export',
+                                     'encoder_config.json'))
+  with open(os.path.join(model_dir, 'pipeline.json')) as f:
+    assert json.load(f)['final_encoder'].endswith('1-muppet/export')
+
+
+@pytest.mark.parametrize('bindings, message', [
+    (['sst2/TaskSpec.weight = 0.0', 'agnews/TaskSpec.weight = 0.0'],
+     'every task has sampling weight 0'),
+    (["agnews/TaskSpec.head = 'mrc'", "sst2/TaskSpec.head = 'mrc'",
+      "sst2/TaskSpec.kind = 'regression'"],
+     "head 'mrc' does not match the data of task 'agnews'"),
+    (["agnews/TaskSpec.dev_file = 'data/agnews/missing.tsv'"],
+     'missing.tsv'),
+    (['muppet/TrainerConfig.no_such_setting = 1'], 'no_such_setting'),
+])
+def test_bad_input_is_one_clear_line(capsys, monkeypatch, tmp_path, bindings,
+                                     message):
+  code, _, err = _run(capsys, monkeypatch, SHRINK + bindings,
+                      model_dir=str(tmp_path / 'run'))
+  assert code == 1
+  assert 'official_ext.prefinetune: error:' in err
+  assert message in err
+
+
+def test_no_gin_file(capsys, tmp_path):
+  FLAGS(['prefinetune', f'--model_dir={tmp_path}'])
+  try:
+    with pytest.raises(SystemExit) as e:
+      prefinetune.main(['prefinetune'])
+  finally:
+    FLAGS.unparse_flags()
+  assert e.value.code == 1
+  assert 'no --gin_file given' in capsys.readouterr().err
