@@ -2,10 +2,11 @@ r"""The README's main job on bundled data: vocab -> pretraining TFRecords.
 
   python -m tfrecords_tools.demo --output_dir=out/demo
 
-Learns a WordPiece vocab from the bundled WikiText-2 validation split
-(`data/wikitext2/valid.bert.txt`), builds statically-masked TFRecords with
-every auxiliary label (sentence-order pairs, dupe factor 40), reads one batch
-back through the reader, and prints the manifest summary. Later stages
+Learns a WordPiece vocab from the bundled WikiText-2 validation and test
+splits (`data/wikitext2/{valid,test}.bert.txt`), builds statically-masked
+TFRecords with every auxiliary label (sentence-order pairs, dupe factor 40,
+64-token sequences by default), reads one batch back through the reader, and
+prints the manifest summary. Later stages
 (pretraining, fine-tuning) extend this job.
 """
 import json
@@ -26,11 +27,14 @@ from tfrecords_tools import vocab as vocab_lib
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = flags.FLAGS
 flags.DEFINE_string("output_dir", "out/demo", "Where the demo writes.")
-flags.DEFINE_string("corpus", os.path.join(_REPO, "data", "wikitext2",
-                                           "valid.bert.txt"),
-                    "BERT-format corpus.")
+flags.DEFINE_string("corpus", ",".join(
+    os.path.join(_REPO, "data", "wikitext2", f"{split}.bert.txt")
+    for split in ("valid", "test")), "BERT-format corpus (comma-separated).")
 flags.DEFINE_integer("vocab_size", 8000, "Target vocab size.")
 flags.DEFINE_integer("dupe_factor", 40, "Static masking duplicates.")
+flags.DEFINE_integer("max_seq_length", 64, "Tokens per sequence.")
+flags.DEFINE_integer("max_predictions_per_seq", 10,
+                     "Most masked positions per sequence.")
 
 
 def main(argv):
@@ -46,6 +50,9 @@ def main(argv):
         f"({time.time() - start:.1f}s)")
   logging.info("2/3 Building TFRecords")
   config = build_config.BuildConfig(dupe_factor=FLAGS.dupe_factor,
+                                    max_seq_length=FLAGS.max_seq_length,
+                                    max_predictions_per_seq=(
+                                        FLAGS.max_predictions_per_seq),
                                     pair_mode="so",
                                     aux_labels=features.AUX_LABEL_NAMES,
                                     num_shards=4)

@@ -99,3 +99,28 @@ def export_best(model, source, export_dir):
   paths['heads'] = tf.train.Checkpoint(**model.heads).save(
       os.path.join(export_dir, HEADS_SUBDIR, 'ckpt'))
   return paths
+
+
+def restore_heads(model, init_checkpoint: str):
+  """Restores the heads saved under `<init_checkpoint>/heads` whose names
+  the model also has; returns those names (sorted)."""
+  folder = os.path.join(init_checkpoint, HEADS_SUBDIR)
+  prefix = tf.train.latest_checkpoint(folder)
+  if not prefix:
+    raise encoder_init.EncoderInitError(
+        f'reuse_heads: no heads checkpoint under {folder} (a multi-task '
+        'export writes one).')
+  saved = {name.split('/', 1)[0] for name, _ in tf.train.list_variables(prefix)}
+  names = sorted(n for n in model.heads if n in saved)
+  if not names:
+    raise encoder_init.EncoderInitError(
+        f'reuse_heads: none of the heads {sorted(model.heads)} is saved in '
+        f'{prefix} (it has {sorted(saved - {"_CHECKPOINTABLE_OBJECT_GRAPH"})}).')
+  try:
+    tf.train.Checkpoint(**{n: model.heads[n] for n in names}).read(
+        prefix).assert_existing_objects_matched()
+  except (ValueError, AssertionError) as e:
+    raise encoder_init.EncoderInitError(
+        f'reuse_heads: the heads {names} in {prefix} do not fit this run\'s '
+        f'(different classes or width?): {e}') from e
+  return names

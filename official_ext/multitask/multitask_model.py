@@ -204,7 +204,8 @@ def _task_list(prepared_or_infos):
 
 def build_multitask_model(encoder, prepared_or_infos, dropout_rate: float = 0.1,
                           initializer_range: float = 0.02,
-                          name: str = 'multitask_model') -> MultiTaskModel:
+                          name: str = 'multitask_model',
+                          spectral_norm: bool = False) -> MultiTaskModel:
   """A `MultiTaskModel` with one head per distinct `spec.head_name`.
 
   Args:
@@ -214,6 +215,8 @@ def build_multitask_model(encoder, prepared_or_infos, dropout_rate: float = 0.1,
     dropout_rate: dropout of the classification and multiple-choice heads.
     initializer_range: stddev of the heads' kernel initializers.
     name: the model's name.
+    spectral_norm: spectrally normalised classification/regression heads
+      (R4F).
 
   Raises:
     ValueError: a task name used twice, a head shared by tasks of different
@@ -230,6 +233,8 @@ def build_multitask_model(encoder, prepared_or_infos, dropout_rate: float = 0.1,
       kwargs = dict(name=head_name, initializer_range=initializer_range)
       if spec.kind != 'span':
         kwargs['dropout_rate'] = dropout_rate
+      if spec.kind in ('classification', 'regression'):
+        kwargs['spectral_norm'] = spectral_norm
       head = heads[head_name] = registry.build_head_for(info, **kwargs)
     registry.check_head(head_name, head, spec.name, spec.kind)
     if spec.kind == 'classification':

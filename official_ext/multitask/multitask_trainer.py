@@ -81,6 +81,10 @@ class TrainerConfig:
     patience: stop after this many validations without improvement of the
       mean score (0: never stop early).
     r3f_lambda, r3f_noise, r3f_eps: R3F (lambda 0: off).
+    r4f: spectrally normalised classification heads (R4F with r3f_lambda).
+    reuse_heads: start heads from those of the same name saved with
+      `init_checkpoint` (a multi-task export's `heads/`; Muppet reuses
+      pre-finetuned heads at fine-tuning).
     dropout_rate: encoder and head dropout.
     log_interval: updates between train-loss summaries.
     checkpoint_interval: updates between checkpoints (0: eval_interval).
@@ -104,6 +108,8 @@ class TrainerConfig:
   r3f_lambda: float = 0.0
   r3f_noise: str = 'uniform'
   r3f_eps: float = 1e-5
+  r4f: bool = False
+  reuse_heads: bool = False
   dropout_rate: float = 0.1
   log_interval: int = 10
   checkpoint_interval: int = 0
@@ -221,8 +227,13 @@ def train(specs: Sequence[task_spec_lib.TaskSpec], config: TrainerConfig,
     if source.checkpoint:
       multitask_encoder.restore_encoder(encoder, source, vocab_file)
     model = multitask_model.build_multitask_model(
-        encoder, prepared, dropout_rate=config.dropout_rate)
+        encoder, prepared, dropout_rate=config.dropout_rate,
+        spectral_norm=config.r4f)
     _build_heads(model, prepared)
+    reused = []
+    if config.reuse_heads and init_checkpoint:
+      reused = multitask_encoder.restore_heads(model, init_checkpoint)
+      logging.info('heads restored from %s: %s', init_checkpoint, reused)
     optimizer = optimizer_builder.adamw(
         decay_steps=config.total_updates,
         learning_rate=config.learning_rate,
@@ -342,6 +353,7 @@ def train(specs: Sequence[task_spec_lib.TaskSpec], config: TrainerConfig,
       'plan': plan.describe(), 'updates': int(update.numpy()),
       'stopped_early': stopped, 'last_eval': last_eval,
       'best': stopper.state_dict(), 'export_dir': export_dir,
+      'reused_heads': reused,
       'config': dataclasses.asdict(config), 'init_checkpoint':
       init_checkpoint, 'seconds': round(time.time() - start, 1)}
   finetune_runner.write_json(os.path.join(model_dir, SUMMARY_FILE), summary)

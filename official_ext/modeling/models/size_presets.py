@@ -4,7 +4,8 @@ TEAMS (paper Table 5): generator has the discriminator's width and half its
 layers, sharing the bottom half of those with the discriminator. ELECTRA
 (Clark et al. 2020): generator has the discriminator's depth and 1/4 (small,
 large) or 1/3 (base) of its width; embeddings are tied.
-`tiny` is for tests and the demo.
+`tiny` is for tests; `mini` (same depth, twice the width, full-width
+embeddings) for the README's demo.
 """
 
 import dataclasses

@@ -6,7 +6,9 @@ The optional dense layer is RoBERTa's classification head; without it this is
 BERT's fine-tuning head (the encoder's pooler already applies dense + tanh to
 [CLS]). `num_classes >= 2`: logits `[B, C]`, softmax CE against `label`
 int `[B]`. `num_classes == 1`: regression, outputs `[B]` float32, squared
-error against `label` float `[B]`.
+error against `label` float `[B]`. `spectral_norm=True` wraps the dense
+layers in spectral normalisation (R4F = R3F + a spectrally normalised
+classification head, Aghajanyan et al. 2020).
 """
 
 import numbers
@@ -16,6 +18,7 @@ import tensorflow as tf
 import tf_keras
 
 from official_ext.multitask.heads import base
+from official_ext.multitask.heads import spectral_dense
 
 
 @tf_keras.utils.register_keras_serializable(package='OfficialExtMultitask')
@@ -28,6 +31,7 @@ class ClassificationHead(base.SupervisedHead):
       None: no extra layer.
     dropout_rate: dropout on the pooled output (and after the extra layer).
     initializer_range: stddev of the truncated-normal kernel initializers.
+    spectral_norm: spectrally normalise the dense kernels (R4F).
 
   call(pooled_output `[B, H]`) -> logits `[B, C]` (float32), or `[B]` for
   regression.
@@ -35,7 +39,7 @@ class ClassificationHead(base.SupervisedHead):
 
   def __init__(self, num_classes: int, hidden_size: Optional[int] = None,
                dropout_rate: float = 0.1, initializer_range: float = 0.02,
-               **kwargs):
+               spectral_norm: bool = False, **kwargs):
     super().__init__(**kwargs)
     if isinstance(num_classes, bool) or not isinstance(
         num_classes, numbers.Integral) or num_classes < 1:
@@ -50,20 +54,24 @@ class ClassificationHead(base.SupervisedHead):
                        f'be in [0, 1), got {dropout_rate!r}.')
     self._config = dict(num_classes=int(num_classes), hidden_size=hidden_size,
                         dropout_rate=dropout_rate,
-                        initializer_range=initializer_range)
+                        initializer_range=initializer_range,
+                        spectral_norm=bool(spectral_norm))
     self.num_classes = int(num_classes)
 
     def init():
       return tf_keras.initializers.TruncatedNormal(stddev=initializer_range)
 
+    def dense(units, name, activation=None):
+      layer_cls = (spectral_dense.SpectralDense if spectral_norm
+                   else tf_keras.layers.Dense)
+      return layer_cls(units, activation=activation,
+                       kernel_initializer=init(), name=name)
+
     self.dense = None
     if hidden_size is not None:
-      self.dense = tf_keras.layers.Dense(
-          hidden_size, activation='tanh', kernel_initializer=init(),
-          name='dense')
+      self.dense = dense(hidden_size, 'dense', activation='tanh')
     self.dropout = tf_keras.layers.Dropout(dropout_rate, name='dropout')
-    self.out_proj = tf_keras.layers.Dense(
-        num_classes, kernel_initializer=init(), name='logits')
+    self.out_proj = dense(num_classes, 'logits')
 
   @property
   def kinds(self):
@@ -76,8 +84,8 @@ class ClassificationHead(base.SupervisedHead):
   def call(self, pooled_output, training=None):
     x = self.dropout(pooled_output, training=training)
     if self.dense is not None:
-      x = self.dropout(self.dense(x), training=training)
-    logits = tf.cast(self.out_proj(x), tf.float32)
+      x = self.dropout(self.dense(x, training=training), training=training)
+    logits = tf.cast(self.out_proj(x, training=training), tf.float32)
     if self.is_regression:
       return tf.squeeze(logits, axis=-1)
     return logits

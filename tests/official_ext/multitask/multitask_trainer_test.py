@@ -26,15 +26,14 @@ from official.nlp.configs import encoders
 from official.projects.teams import teams
 from official_ext.export import encoder_export
 from official_ext.finetuning import encoder_init
-from official_ext.finetuning import glue_data
-from official_ext.finetuning import glue_tasks
-from official_ext.finetuning import runner
 from official_ext.modeling.models import size_presets
 from official_ext.multitask import multitask_encoder
+from official_ext.multitask.heads import spectral_dense
 from official_ext.multitask import multitask_step
 from official_ext.multitask import multitask_trainer as mt
 from official_ext.multitask import supervised_formats
 from official_ext.multitask import task_spec
+from tests import cli_harness
 from tests.official_ext.finetuning import finetuning_fixtures as ffx
 from tests.official_ext.multitask import multitask_fixtures as mfx
 
@@ -251,28 +250,29 @@ def _finetune_command(export, data_dir, model_dir, *extra):
   return record
 
 
-def test_export_fine_tunes_in_process(e2e, tmp_path):
-  """The fine-tuning command's library path (`encoder_init.resolve`,
-  `glue_data.prepare`, `runner.run`) on a small SST-2 file, in process."""
+def test_export_fine_tunes_through_the_finetune_command(e2e, tmp_path,
+                                                       capsys):
+  """`official_ext.finetune`'s main, in process, on a small SST-2 file."""
+  from official_ext import finetune  # pylint: disable=g-import-not-at-top
   data_dir = tmp_path / 'glue'
   ffx.write_glue(data_dir, 'sst2', ffx.classification_examples(16),
                  ffx.classification_examples(8, seed=1))
-  task = glue_tasks.parse_task('glue/sst2')
-  source = encoder_init.resolve(e2e['export'])
-  assert encoder_init.check_vocab(mfx.VOCAB_FILE, source) == ffx.VOCAB_SIZE
-  prepared = glue_data.prepare(task, str(data_dir), mfx.VOCAB_FILE,
-                               str(tmp_path / 'cache'), MAX_LEN)
-  cfg = runner.RunConfig(seed=0, learning_rate=1e-3, batch_size=8, epochs=1,
-                         max_seq_length=MAX_LEN, eval_batch_size=16,
-                         log_every=1)
-  record = runner.run(task, cfg, source, prepared, mfx.VOCAB_FILE,
-                      str(tmp_path / 'ft'))
+  model_dir = str(tmp_path / 'ft')
+  argv = ['finetune', '--task=glue/sst2', f"--init_checkpoint={e2e['export']}",
+          f'--vocab_file={mfx.VOCAB_FILE}', f'--data_dir={data_dir}',
+          f'--model_dir={model_dir}', '--seeds=1', '--epochs=1',
+          '--learning_rates=1e-3', '--batch_sizes=8',
+          f'--max_seq_length={MAX_LEN}', '--eval_batch_size=16']
+  code, out, err = cli_harness.run_main(finetune.main, finetune.FLAGS, argv,
+                                        capsys)
+  assert code == 0, err
+  assert '| glue/sst2 |' in out
+  record = _run_json(model_dir)
   assert record['status'] == 'ok'
-  assert _read_json(os.path.join(str(tmp_path / 'ft'), runner.RUN_FILE)) == (
-      json.loads(json.dumps(record)))
   # Every encoder variable comes from the multi-task export.
   assert record['restored_variables'] == len(_export_encoder(e2e).variables)
   assert record['restored_variables'] > 0
+  assert record['encoder']['checkpoint'].startswith(e2e['export'])
   assert (record['num_train'], record['train_steps']) == (16, 2)
 
 
@@ -474,3 +474,52 @@ def test_bad_trainer_config(tiny, tmp_path):
   with pytest.raises(ValueError, match="unknown composition 'mixed'"):
     _train([tiny['topic']], tiny, tmp_path,
            config=_config(composition='mixed'))
+
+
+# ------------------------------------------------- head reuse, R3F + R4F
+
+def test_reuse_heads_starts_from_the_exported_heads(e2e, tiny, tmp_path,
+                                                     monkeypatch):
+  recorder = _Recorder(monkeypatch)
+  spec = mfx.sst2_spec(max_seq_length=MAX_LEN)
+  summary = mt.train([spec], _config(composition='batch_homogeneous',
+                                     tasks_per_update=1, total_updates=1,
+                                     reuse_heads=True),
+                     vocab_file=mfx.VOCAB_FILE,
+                     model_dir=str(tmp_path / 'run'),
+                     init_checkpoint=e2e['export'], cache_dir=tiny['cache'])
+  assert summary['reused_heads'] == ['sst2']
+  saved = tf.train.latest_checkpoint(os.path.join(
+      e2e['export'], multitask_encoder.HEADS_SUBDIR))
+  kernel = [name for name, _ in tf.train.list_variables(saved)
+            if name.startswith('sst2/') and 'kernel' in name][0]
+  start = recorder.heads_at_start['sst2']
+  assert any(np.array_equal(a, tf.train.load_variable(saved, kernel))
+             for a in start)
+
+
+def test_reuse_heads_without_a_matching_head(e2e, tiny, tmp_path):
+  with pytest.raises(encoder_init.EncoderInitError,
+                     match=r"none of the heads \['tiny_topic'\] is saved"):
+    mt.train([tiny['topic']], _config(reuse_heads=True, tasks_per_update=1,
+                                      composition='batch_homogeneous'),
+             vocab_file=mfx.VOCAB_FILE, model_dir=str(tmp_path / 'run'),
+             init_checkpoint=e2e['export'], cache_dir=tiny['cache'])
+
+
+def test_r3f_with_spectrally_normalised_heads(tiny, tmp_path, monkeypatch):
+  recorder = _Recorder(monkeypatch)
+  summary = mt.train([tiny['topic'], tiny['similarity']],
+                     _config(r3f_lambda=1.0, r4f=True),
+                     vocab_file=tiny['vocab'],
+                     model_dir=str(tmp_path / 'run'), max_seq_length=MAX_LEN,
+                     cache_dir=tiny['cache'])
+  assert summary['updates'] == 4
+  for name in ('tiny_topic', 'tiny_similarity'):
+    head = recorder.model.heads[name]
+    assert isinstance(head.out_proj, spectral_dense.SpectralDense)
+    kernel = head.out_proj.kernel.numpy()
+    # The kernel applied is W / sigma: its largest singular value is ~1.
+    sigma = float(head.out_proj.sigma())
+    assert np.linalg.svd(kernel / sigma, compute_uv=False)[0] == (
+        pytest.approx(1.0, abs=0.05))
