@@ -17,6 +17,7 @@ GIN_DIR = os.path.join(fx.REPO, 'gin')
 # file: (objective, size, peak learning rate)
 EXPERIMENTS = {
     'teams_tiny.gin': ('teams', 'tiny', 1e-3),
+    'teams_mini.gin': ('teams', 'mini', 2e-3),
     'teams_small.gin': ('teams', 'small', 5e-4),
     'teams_base.gin': ('teams', 'base', 2e-4),
     'teams_large.gin': ('teams', 'large', 1e-4),
@@ -28,7 +29,7 @@ EXPERIMENTS = {
     'bert_tiny_mlm.gin': ('bert_mlm', 'tiny', 1e-3),
 }
 # size: (layers, hidden) of the discriminator / BERT encoder.
-SHAPES = {'tiny': (2, 64), 'small': (12, 256), 'base': (12, 768),
+SHAPES = {'tiny': (2, 64), 'mini': (2, 128), 'small': (12, 256), 'base': (12, 768),
           'large': (24, 1024)}
 
 
@@ -50,7 +51,7 @@ def test_paper_settings(name, tiny_manifest):
   assert gin.query_parameter('%SIZE') == size
   assert gin.query_parameter('%LEARNING_RATE') == lr
   exp = gin_setup.build_experiment()
-  if size != 'tiny':
+  if size not in ('tiny', 'mini'):  # the test and demo sizes
     assert exp.train_data.config.global_batch_size == 256
     assert gin.query_parameter('%WARMUP_STEPS') == 10000
     assert gin.query_parameter('%DROPOUT_RATE') == 0.1
