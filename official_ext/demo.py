@@ -35,6 +35,9 @@ def define_flags():
   flags.DEFINE_float('learning_rate', 1e-3, 'Fine-tuning peak learning rate '
                      '(small encoders like a high one).')
   flags.DEFINE_integer('dupe_factor', 40, 'Static-masking duplicates.')
+  flags.DEFINE_float('dropout_rate', 0.1, 'Encoder dropout while '
+                     'fine-tuning (BERT/ELECTRA fine-tuning uses 0.1; the '
+                     'demo pretrains without).')
 
 
 class StageError(RuntimeError):
@@ -96,6 +99,7 @@ def stages(out):
                     f"--model_dir={os.path.join(out, 'finetune', kind)}",
                     f'--seeds={FLAGS.seeds}', f'--epochs={FLAGS.epochs}',
                     f'--learning_rates={FLAGS.learning_rate}',
+                    f'--dropout_rate={FLAGS.dropout_rate}',
                     '--max_seq_length=64']))
   return result
 

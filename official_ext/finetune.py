@@ -52,6 +52,8 @@ flags.DEFINE_enum('encoder_type', 'auto', ['auto', 'bert', 'teams'],
 flags.DEFINE_string('vocab_file', '', 'WordPiece vocab; default: vocab.txt '
                     'next to the checkpoint.')
 flags.DEFINE_bool('do_lower_case', True, 'Lower-case text (uncased vocab).')
+flags.DEFINE_float('dropout_rate', None, 'Encoder hidden and attention '
+                   'dropout while fine-tuning; default: the encoder config\'s.')
 flags.DEFINE_string('data_dir', '', 'GLUE TSV folders (<data_dir>/SST-2/...) '
                     'and/or SQuAD JSON files.')
 flags.DEFINE_enum('data_source', 'auto', ['auto', 'tsv', 'tfds'],
@@ -108,6 +110,8 @@ def finetune(flag_values) -> dict:
   source = encoder_init.resolve(flag_values.init_checkpoint,
                                 flag_values.encoder_config_file,
                                 flag_values.encoder_type)
+  if flag_values.dropout_rate is not None:
+    source = encoder_init.with_dropout(source, flag_values.dropout_rate)
   vocab_file = flag_values.vocab_file or source.vocab_file
   encoder_init.check_vocab(vocab_file, source)
   if source.checkpoint:  # Fail on another model size before any data work.

@@ -18,6 +18,7 @@ shapes, or when either side has variables the other lacks (e.g. a different
 `num_layers`), which Model Garden's partial restore would silently accept.
 """
 
+import copy
 import dataclasses
 import json
 import os
@@ -80,6 +81,7 @@ class EncoderSource:
   def describe(self) -> dict:
     return {'checkpoint': self.checkpoint, 'config_file': self.config_file,
             'type': self.encoder_config.type,
+            'dropout_rate': self.encoder_config.get().dropout_rate,
             **{k: self.fields.get(k) for k in SHAPE_FIELDS}}
 
 
@@ -174,6 +176,17 @@ def resolve(init_checkpoint: str, encoder_config_file: str = '',
       vocab = os.path.join(folder, 'vocab.txt')
       break
   return EncoderSource(prefix, config, config_file, fields, vocab)
+
+
+def with_dropout(source: EncoderSource, rate: float) -> EncoderSource:
+  """`source` with hidden and attention dropout `rate` (shapes unchanged)."""
+  if not 0.0 <= rate < 1.0:
+    raise EncoderInitError(f'--dropout_rate must lie in [0, 1), got {rate}')
+  config = copy.deepcopy(source.encoder_config)
+  config.get().dropout_rate = rate
+  config.get().attention_dropout_rate = rate
+  fields = dict(source.fields, dropout_rate=rate, attention_dropout_rate=rate)
+  return dataclasses.replace(source, encoder_config=config, fields=fields)
 
 
 def check_vocab(vocab_file: str, source: EncoderSource) -> int:

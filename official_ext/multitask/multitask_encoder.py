@@ -9,7 +9,6 @@ vocab) before reading it; `export_best` writes the encoder in the layout
 heads' checkpoint (`heads/`, one entry per head name).
 """
 
-import copy
 import dataclasses
 import os
 
@@ -38,10 +37,8 @@ def build_encoder(init_checkpoint: str, encoder_size: str, vocab_size: int,
   """
   if init_checkpoint:
     source = encoder_init.resolve(init_checkpoint)
-    config = copy.deepcopy(source.encoder_config)
-    config.get().dropout_rate = dropout_rate
-    config.get().attention_dropout_rate = dropout_rate
-    return encoders.build_encoder(config), source
+    return encoders.build_encoder(
+        encoder_init.with_dropout(source, dropout_rate).encoder_config), source
   fields = dataclasses.asdict(size_presets.discriminator_config(
       encoder_size, vocab_size, max_seq_length=max_seq_length,
       dropout_rate=dropout_rate))

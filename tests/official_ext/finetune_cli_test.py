@@ -51,7 +51,7 @@ def test_end_to_end_classification_regression_span(capsys, export_dir,
   model_dir = str(tmp_path / 'runs')
   flags = _common(export_dir, data_dir, model_dir)
   code, out, err = _run(capsys, task='glue/sst2,glue/stsb,squad/v1.1',
-                        **flags)
+                        dropout_rate=0.2, **flags)
   assert code == 0, err
   assert '| median over seeds (TEAMS) |' in out and 'GLUE avg' in out
 
@@ -81,6 +81,7 @@ def test_end_to_end_classification_regression_span(capsys, export_dir,
     assert record['warmup_steps'] == 0
     assert record['restored_variables'] == 40  # every encoder variable
     assert record['encoder']['hidden_size'] == 64
+    assert record['encoder']['dropout_rate'] == 0.2  # --dropout_rate
     for kind in ('train', 'eval'):
       assert glob.glob(os.path.join(run_dir, 'tensorboard', kind,
                                     'events.out.tfevents.*')), (task, kind)

@@ -124,3 +124,21 @@ def test_unusable_inputs(tmp_path, tiny_export):
     encoder_init.check_vocab(str(big_vocab), source)
   with pytest.raises(encoder_init.EncoderInitError, match='does not exist'):
     encoder_init.check_vocab(str(tmp_path / 'none.txt'), source)
+
+
+def test_with_dropout_changes_only_the_dropout(tiny_export):
+  source = encoder_init.resolve(tiny_export)
+  changed = encoder_init.with_dropout(source, 0.25)
+  assert changed.encoder_config.get().dropout_rate == 0.25
+  assert changed.encoder_config.get().attention_dropout_rate == 0.25
+  assert changed.describe()['dropout_rate'] == 0.25
+  assert changed.checkpoint == source.checkpoint
+  # The original is untouched and the restored shapes still fit.
+  assert source.encoder_config.get().dropout_rate != 0.25
+  encoder = _encoder(changed)
+  assert encoder.get_config()['embedding_cfg']['dropout_rate'] == 0.25
+  assert encoder_init.check_checkpoint_fits(changed.checkpoint, encoder,
+                                            changed) == len(encoder.variables)
+  with pytest.raises(encoder_init.EncoderInitError,
+                     match=r'--dropout_rate must lie in \[0, 1\), got 1.5'):
+    encoder_init.with_dropout(source, 1.5)
