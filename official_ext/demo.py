@@ -9,7 +9,7 @@ r"""The README's main job: raw text to a fine-tuning score, on bundled data.
 5. print the comparison table and write `comparison.png`.
 Each stage runs as its own process and logs to `<output_dir>/logs/`. A rerun
 skips finished stages and resumes an interrupted pretraining from its last
-checkpoint. About 25 minutes on 2 CPU cores.
+checkpoint. About 30 minutes on 2 CPU cores (pretraining is 19 of them).
 """
 import json
 import os
