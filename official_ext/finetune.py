@@ -27,6 +27,7 @@ from absl import logging
 
 from official.nlp.configs import encoders
 
+from official_ext import encoder_flags  # pylint: disable=unused-import
 from official_ext.finetuning import encoder_init
 from official_ext.finetuning import glue_data
 from official_ext.finetuning import glue_tasks
@@ -39,18 +40,12 @@ FLAGS = flags.FLAGS
 
 flags.DEFINE_list('task', None, 'glue/<task> or squad/<version>, '
                   'comma-separated.')
-flags.DEFINE_string('init_checkpoint', '', 'Our export dir (with '
-                    'encoder_config.json), its encoder/ dir, or a checkpoint '
-                    'prefix/dir of tf.train.Checkpoint(encoder=...). Empty: '
-                    'random initialisation (needs --encoder_config_file).')
 flags.DEFINE_string('encoder_config_file', '', 'JSON encoder config for '
                     'checkpoints that are not our export: BertEncoderConfig '
                     'fields, a full EncoderConfig, or a BERT bert_config.json.')
 flags.DEFINE_enum('encoder_type', 'auto', ['auto', 'bert', 'teams'],
                   'Encoder built from --encoder_config_file fields (auto: '
                   'bert; our export is always teams).')
-flags.DEFINE_string('vocab_file', '', 'WordPiece vocab; default: vocab.txt '
-                    'next to the checkpoint.')
 flags.DEFINE_bool('do_lower_case', True, 'Lower-case text (uncased vocab).')
 flags.DEFINE_float('dropout_rate', None, 'Encoder hidden and attention '
                    'dropout while fine-tuning; default: the encoder config\'s.')
@@ -59,7 +54,6 @@ flags.DEFINE_string('data_dir', '', 'GLUE TSV folders (<data_dir>/SST-2/...) '
 flags.DEFINE_enum('data_source', 'auto', ['auto', 'tsv', 'tfds'],
                   'GLUE source; auto: TSV when present, else prepared TFDS.')
 flags.DEFINE_string('tfds_data_dir', None, 'Where TFDS glue/* is prepared.')
-flags.DEFINE_string('model_dir', None, 'Output directory (runs + reports).')
 flags.DEFINE_integer('seeds', grid.DEFAULT_SEEDS, 'Seeds per configuration '
                      f'(TEAMS median protocol: {grid.TEAMS_SEEDS}).')
 flags.DEFINE_integer('first_seed', 0, 'Seeds are first_seed, first_seed+1, '

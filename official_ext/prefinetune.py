@@ -23,6 +23,7 @@ from absl import app
 from absl import flags
 from absl import logging
 
+from official_ext import encoder_flags  # pylint: disable=unused-import
 from official_ext.finetuning import encoder_init
 from official_ext.multitask import configurables
 from official_ext.multitask import pipeline
@@ -35,19 +36,14 @@ FLAGS = flags.FLAGS
 
 
 def define_flags():
-  """Defines the CLI's flags; a flag another CLI module (`finetune`,
-  `train`) already defined in this process is shared, not redefined."""
+  """Defines the CLI's own flags (--model_dir, --init_checkpoint and
+  --vocab_file come from `encoder_flags`); a gin or strategy flag that
+  `official_ext.train` already defined in this process is shared."""
   definitions = [
       (flags.DEFINE_multi_string, 'gin_file', [], 'gin file(s), e.g. '
        'gin/multitask/muppet_tiny.gin.'),
       (flags.DEFINE_multi_string, 'gin_bindings', [],
        'Extra gin bindings (last).'),
-      (flags.DEFINE_string, 'model_dir', None, 'Output directory.'),
-      (flags.DEFINE_string, 'init_checkpoint', None, 'Encoder to start from '
-       '(our export directory or a checkpoint); binds '
-       'MultiTaskRun.init_checkpoint.'),
-      (flags.DEFINE_string, 'vocab_file', None, 'WordPiece vocab; binds '
-       'MultiTaskRun.vocab_file.'),
   ]
   for define, name, default, help_text in definitions:
     if name not in FLAGS:

@@ -38,6 +38,7 @@ from typing import Dict, Mapping, Sequence
 import tensorflow as tf
 import tf_keras
 
+from official_ext.multitask import embedding_noise_hook
 from official_ext.multitask import multitask_model as model_lib
 from official_ext.multitask import r3f as r3f_lib
 
@@ -131,6 +132,8 @@ class MultiTaskStep:
     model, scale = self._model, self._scales[task]
     replicas = self._strategy.num_replicas_in_sync
     r3f = self._r3f
+    noise_fn = (embedding_noise_hook.r3f_noise_fn(r3f.noise, r3f.eps)
+                if r3f.lam > 0 else None)
 
     def step_fn(features):
       with tf.GradientTape() as tape:
@@ -139,10 +142,8 @@ class MultiTaskStep:
         total = task_loss
         penalty = tf.constant(0.0)
         if r3f.lam > 0:
-          noise = lambda shape, dtype: r3f_lib.embedding_noise(
-              shape, r3f.noise, r3f.eps, dtype=dtype)
           penalty = model_lib.r3f_penalty_for(model, task, features,
-                                              outputs, noise)
+                                              outputs, noise_fn)
           total = total + r3f.lam * penalty
         scaled = total * scale / (self._k * replicas)
       head = model.task_heads[task]

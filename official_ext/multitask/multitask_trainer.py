@@ -146,15 +146,14 @@ def _build_heads(model, prepared):
 
 
 def _task_probabilities(prepared, config):
+  """Size-based probabilities times each spec's weight, renormalised
+  (`check_specs` has refused every weight 0)."""
   sizes = {p.spec.name: p.num_train for p in prepared}
   probabilities = task_sampling.sampling_probabilities(
       sizes, config.sampling, config.sampling_power)
   weighted = {t: probabilities[t] * p.spec.weight
               for t, p in zip(sizes, prepared)}
   total = sum(weighted.values())
-  if total <= 0:
-    raise task_spec_lib.TaskSpecError(
-        'every task has sampling weight 0: no task could ever be drawn.')
   return {t: w / total for t, w in weighted.items()}
 
 
