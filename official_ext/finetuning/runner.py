@@ -1,8 +1,9 @@
 """One fine-tuning run: Model Garden task -> init -> train -> evaluate.
 
-GLUE runs use `sentence_prediction.SentencePredictionTask` (a
-`BertClassifier` on the pooled `[CLS]`; `num_classes=1` regresses STS-B with
-MSE); SQuAD runs use `question_answering.QuestionAnsweringTask` (a
+GLUE runs use Model Garden's `SentencePredictionTask` (a `BertClassifier`
+on the pooled `[CLS]`; `num_classes=1` regresses STS-B with MSE) through
+`sentence_prediction_task`, which makes its labels and outputs agree in shape
+(Model Garden's regression loss broadcasts `[B]` against `[B, 1]`); SQuAD runs use `question_answering.QuestionAnsweringTask` (a
 `BertSpanLabeler`). Both restore the encoder through the task's
 `init_checkpoint` after `encoder_init.check_checkpoint_fits`.
 
@@ -38,6 +39,7 @@ from official.nlp.tasks import sentence_prediction
 from official_ext.finetuning import encoder_init
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import metrics as metrics_lib
+from official_ext.finetuning import sentence_prediction_task
 from official_ext.finetuning import squad_data
 from official_ext.trainer import optimizer_builder
 
@@ -92,7 +94,7 @@ def _build_task(task, cfg, source, prepared, vocab_file, run_dir):
         model=sentence_prediction.ModelConfig(
             num_classes=task.num_classes, encoder=source.encoder_config),
         train_data=train_data)
-    return sentence_prediction.SentencePredictionTask(
+    return sentence_prediction_task.SentencePredictionTask(
         config, logging_dir=run_dir), train_data
   train_data = question_answering_dataloader.QADataConfig(
       input_path=prepared.train_path, global_batch_size=cfg.batch_size,
