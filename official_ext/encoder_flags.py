@@ -1,4 +1,4 @@
-"""Flags the encoder-consuming CLIs share (`finetune`, `prefinetune`).
+"""Flags the encoder CLIs share (`train`, `finetune`, `prefinetune`).
 
 Defined once here, so both CLIs can be imported into one process (tests do)
 without absl's DuplicateFlagError.
@@ -13,4 +13,5 @@ flags.DEFINE_string('init_checkpoint', '', 'Our export dir (with '
 flags.DEFINE_string('vocab_file', '', 'WordPiece vocab; default: vocab.txt '
                     'next to the checkpoint (finetune) or the gin value '
                     '(prefinetune).')
-flags.DEFINE_string('model_dir', None, 'Output directory.')
+flags.DEFINE_string('model_dir', None, 'Output directory: checkpoints, '
+                    'TensorBoard events, operative config, reports.')

@@ -14,7 +14,9 @@ from TFDS prepared under `--tfds_data_dir`; nothing is downloaded.
 
 Every (learning rate, batch size, epochs, seed) is one run under
 `<model_dir>/<task>/<config>/seed<k>/` (run.json, predictions, TensorBoard);
-finished runs are reused. Afterwards `<model_dir>/results.{csv,md,png}` and
+finished runs are reused, a crashed one resumes from its last checkpoint.
+Runs train on the Orbit spine (`--strategy`, `--tpu`, `--mixed_precision`)
+and print a progress line every `--log_every` steps. Afterwards `<model_dir>/results.{csv,md,png}` and
 `summary.json` cover every run in `model_dir`: the median over seeds (TEAMS,
 use --seeds=15) and the best over the grid (olfmlm), and the GLUE average.
 """
@@ -27,6 +29,7 @@ from absl import logging
 
 from official.nlp.configs import encoders
 
+from official_ext import distribution_flags
 from official_ext import encoder_flags  # pylint: disable=unused-import
 from official_ext.finetuning import encoder_init
 from official_ext.finetuning import glue_data
@@ -72,7 +75,11 @@ flags.DEFINE_float('weight_decay', 0.01, 'AdamW weight decay.')
 flags.DEFINE_integer('eval_batch_size', 64, 'Evaluation batch size.')
 flags.DEFINE_bool('eval_each_epoch', False, 'Also evaluate after each epoch '
                   '(TensorBoard and run.json history).')
-flags.DEFINE_integer('log_every', 50, 'TensorBoard training summary period.')
+flags.DEFINE_integer('log_every', 50, 'Steps per progress line and '
+                     'TensorBoard training summary.')
+flags.DEFINE_integer('checkpoint_every', 200, 'Checkpoint period in steps '
+                     '(rounded to --log_every): a crashed run resumes there; '
+                     'a finished run removes its checkpoints.')
 flags.DEFINE_bool('skip_bad_rows', False, 'Skip malformed TSV rows / SQuAD '
                   'questions (listed in the logs) instead of failing.')
 flags.DEFINE_bool('overwrite', False, 'Re-run finished runs.')
@@ -112,6 +119,10 @@ def finetune(flag_values) -> dict:
     encoder_init.check_checkpoint_fits(
         source.checkpoint, encoders.build_encoder(source.encoder_config),
         source)
+  try:
+    strategy = distribution_flags.build_strategy(flag_values)
+  except ValueError as e:
+    raise grid.GridError(str(e)) from None
   cache_dir = f'{flag_values.model_dir}/data_cache'
   plans = []
   for task in tasks:  # Check every task's data before any training.
@@ -149,6 +160,8 @@ def finetune(flag_values) -> dict:
         weight_decay=flag_values.weight_decay,
         eval_batch_size=flag_values.eval_batch_size,
         log_every=flag_values.log_every,
+        checkpoint_every=flag_values.checkpoint_every,
+        mixed_precision=flag_values.mixed_precision or 'float32',
         eval_each_epoch=flag_values.eval_each_epoch,
         do_lower_case=flag_values.do_lower_case,
         max_query_length=flag_values.max_query_length,
@@ -157,7 +170,8 @@ def finetune(flag_values) -> dict:
   for task, points, base, prepared in plans:
     grid.run_grid(task, points, base, source, prepared, vocab_file,
                   flag_values.model_dir, flag_values.overwrite,
-                  log=lambda message: logging.info('%s', message))
+                  log=lambda message: logging.info('%s', message),
+                  strategy=strategy)
   paths = reporting.write_report(flag_values.model_dir)
   logging.info('reports: %s', paths)
   return paths

@@ -23,34 +23,17 @@ from absl import app
 from absl import flags
 from absl import logging
 
+from official_ext import distribution_flags
 from official_ext import encoder_flags  # pylint: disable=unused-import
+from official_ext import gin_flags  # pylint: disable=unused-import
 from official_ext.finetuning import encoder_init
 from official_ext.multitask import configurables
 from official_ext.multitask import pipeline
 from official_ext.multitask import supervised_formats
 from official_ext.multitask import task_spec
 from official_ext.trainer import gin_setup
-from official_ext.trainer import strategy_builder
 
 FLAGS = flags.FLAGS
-
-
-def define_flags():
-  """Defines the CLI's own flags (--model_dir, --init_checkpoint and
-  --vocab_file come from `encoder_flags`); a gin or strategy flag that
-  `official_ext.train` already defined in this process is shared."""
-  definitions = [
-      (flags.DEFINE_multi_string, 'gin_file', [], 'gin file(s), e.g. '
-       'gin/multitask/muppet_tiny.gin.'),
-      (flags.DEFINE_multi_string, 'gin_bindings', [],
-       'Extra gin bindings (last).'),
-  ]
-  for define, name, default, help_text in definitions:
-    if name not in FLAGS:
-      define(name, default, help_text)
-  if 'strategy' not in FLAGS:
-    flags.DEFINE_enum('strategy', 'one_device', strategy_builder.STRATEGIES,
-                      'Distribution strategy.')
 
 
 USER_ERRORS = (gin_setup.GinConfigError, task_spec.TaskSpecError,
@@ -81,7 +64,7 @@ def run():
     if isinstance(e, USER_ERRORS):
       raise
     raise gin_setup.GinConfigError(f'gin configuration: {e}') from e
-  strategy = strategy_builder.build_strategy(FLAGS.strategy)
+  strategy = distribution_flags.build_strategy(FLAGS)
   return pipeline.run_pipeline(
       config.stages, FLAGS.model_dir, config.vocab_file,
       init_checkpoint=config.init_checkpoint,
@@ -111,6 +94,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  define_flags()
   flags.mark_flag_as_required('model_dir')
   app.run(main)

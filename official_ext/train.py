@@ -25,45 +25,27 @@ from absl import app
 from absl import flags
 from absl import logging
 
+from official_ext import distribution_flags
+from official_ext import encoder_flags  # pylint: disable=unused-import
+from official_ext import gin_flags  # pylint: disable=unused-import
 from official_ext.trainer import checkpointing
 from official_ext.trainer import data_setup
 from official_ext.trainer import experiment
 from official_ext.trainer import gin_setup
 from official_ext.trainer import nan_guard
-from official_ext.trainer import optimizer_builder
 from official_ext.trainer import runner
-from official_ext.trainer import strategy_builder
 
 FLAGS = flags.FLAGS
-flags.DEFINE_multi_string(
-    'gin_file', [], 'gin file(s) of the experiment, e.g. gin/teams_small.gin '
-    '(includes resolve against the working directory and the repo root).')
-flags.DEFINE_multi_string(
-    'gin_bindings', [], "Extra gin bindings, e.g. 'Experiment.train_steps = "
-    "1000' (applied last, so they override everything).")
-flags.DEFINE_string('model_dir', None, 'Directory for checkpoints, '
-                    'TensorBoard events and operative_config.gin.')
 flags.DEFINE_enum('mode', 'train', runner.MODES,
                   'train: train to Experiment.train_steps; eval: evaluate the '
                   'newest checkpoint; train_and_eval: train, evaluating every '
                   'Experiment.eval_interval steps and at the end; '
                   'continuous_eval: evaluate each new checkpoint until the '
                   'one at train_steps.')
-flags.DEFINE_enum('strategy', 'one_device', strategy_builder.STRATEGIES,
-                  'Distribution strategy (mirrored: all local GPUs, or all '
-                  'logical CPUs without GPU).')
-flags.DEFINE_string('tpu', None, "TPU address for --strategy=tpu ('local' "
-                    'for a local TPU).')
-flags.DEFINE_string('all_reduce_alg', None, 'Cross-device all-reduce for '
-                    'mirrored (nccl, hierarchical_copy) or '
-                    'multi_worker_mirrored (ring, nccl).')
 flags.DEFINE_string('data_manifest', None, 'Training data: a builder '
                     "manifest.json (binds DATA_MANIFEST).")
 flags.DEFINE_string('eval_data_manifest', None, 'Evaluation data manifest '
                     '(binds EVAL_DATA_MANIFEST; default: the training data).')
-flags.DEFINE_enum('mixed_precision', None, optimizer_builder.MIXED_PRECISION,
-                  'Binds Experiment.mixed_precision: float32, mixed_bfloat16 '
-                  '(TPU/CPU) or mixed_float16 (GPU, dynamic loss scaling).')
 flags.DEFINE_bool('jit_compile', None, 'Binds Experiment.jit_compile (XLA '
                   'for the training step).')
 
@@ -95,9 +77,7 @@ def run():
                                    '--gin_file=gin/teams_small.gin).')
   gin_setup.parse(FLAGS.gin_file, flag_bindings() + FLAGS.gin_bindings)
   exp = runner.build_phase(gin_setup.build_experiment)
-  strategy = runner.build_phase(strategy_builder.build_strategy,
-                                FLAGS.strategy, FLAGS.tpu,
-                                FLAGS.all_reduce_alg)
+  strategy = runner.build_phase(distribution_flags.build_strategy, FLAGS)
   logging.info('strategy %s with %d replica(s)', type(strategy).__name__,
                strategy.num_replicas_in_sync)
   return runner.run(exp, FLAGS.model_dir, FLAGS.mode, strategy,

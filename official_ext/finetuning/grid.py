@@ -83,6 +83,10 @@ def run_dir(model_dir: str, task, point: GridPoint) -> str:
                       f'seed{point.seed}')
 
 
+_REQUIRED = [f.name for f in dataclasses.fields(runner.RunConfig)
+             if f.default is dataclasses.MISSING]
+
+
 def _finished(path: str, cfg: runner.RunConfig, overwrite: bool):
   """The stored record when it may be reused, None to (re)run."""
   record_path = os.path.join(path, runner.RUN_FILE)
@@ -91,9 +95,13 @@ def _finished(path: str, cfg: runner.RunConfig, overwrite: bool):
   with tf.io.gfile.GFile(record_path) as f:
     record = json.load(f)
   wanted = dataclasses.asdict(cfg)
-  stored = record.get('settings', {})
+  # A setting a record predates had its default value then.
+  stored = dict(dataclasses.asdict(runner.RunConfig(
+      **{k: wanted[k] for k in _REQUIRED})), **record.get('settings', {}))
   differing = ', '.join(f'{k}: {stored.get(k)} != {wanted[k]}'
-                        for k in sorted(wanted) if stored.get(k) != wanted[k])
+                        for k in sorted(wanted)
+                        if k not in runner.LOGGING_SETTINGS
+                        and stored.get(k) != wanted[k])
   if differing:
     raise GridError(
         f'{record_path} holds a run with other settings ({differing}); pass '
@@ -104,8 +112,11 @@ def _finished(path: str, cfg: runner.RunConfig, overwrite: bool):
 def run_grid(task, points: Sequence[GridPoint], base: runner.RunConfig,
              source, prepared, vocab_file: str, model_dir: str,
              overwrite: bool = False,
-             log: Optional[Callable[[str], None]] = None) -> List[dict]:
-  """Runs (or reuses) every grid point of one task; returns the records."""
+             log: Optional[Callable[[str], None]] = None,
+             **run_kwargs) -> List[dict]:
+  """Runs (or reuses) every grid point of one task; returns the records.
+
+  `run_kwargs` go to `runner.run` (`strategy`, `print_fn`)."""
   log = log or (lambda message: None)
   records = []
   for i, point in enumerate(points, 1):
@@ -122,7 +133,7 @@ def run_grid(task, points: Sequence[GridPoint], base: runner.RunConfig,
     else:
       try:
         record = runner.run(task, cfg, source, prepared, vocab_file, path,
-                            extra)
+                            extra, **run_kwargs)
       except runner.DivergedError as e:
         record = {'task': glue_tasks.full_name(task), 'slug': task.slug,
                   'status': 'diverged',

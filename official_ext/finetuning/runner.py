@@ -2,22 +2,30 @@
 
 GLUE runs use Model Garden's `SentencePredictionTask` (a `BertClassifier`
 on the pooled `[CLS]`; `num_classes=1` regresses STS-B with MSE) through
-`sentence_prediction_task`, which makes its labels and outputs agree in shape
-(Model Garden's regression loss broadcasts `[B]` against `[B, 1]`); SQuAD runs use `question_answering.QuestionAnsweringTask` (a
+`sentence_prediction_task`, which makes its labels and outputs agree in
+shape (Model Garden's regression loss broadcasts `[B]` against `[B, 1]`);
+SQuAD runs use `question_answering.QuestionAnsweringTask` (a
 `BertSpanLabeler`). Both restore the encoder through the task's
 `init_checkpoint` after `encoder_init.check_checkpoint_fits`.
 
-Training: `steps = ceil(epochs * num_train / batch_size)` steps of the task's
-`train_step` over the repeated, shuffled (seeded) Model Garden data loader;
-AdamW (weight decay 0.01, epsilon 1e-6, clip norm 1), linear warm-up over
-`warmup_proportion` of the steps, then linear decay to 0 (TEAMS/ELECTRA).
-Evaluation on the dev set(s) after the last step (and after every epoch with
+Training runs on the spine every job shares (`trainer/spine.py`): a
+`TaskTrainer` drives the task's `train_step` under the given strategy for
+`steps = ceil(epochs * num_train / batch_size)` steps over the repeated,
+shuffled (seeded) Model Garden data loader; AdamW (weight decay 0.01,
+epsilon 1e-6, clip norm 1), linear warm-up over `warmup_proportion` of the
+steps, then linear decay to 0 (TEAMS/ELECTRA); a progress line every
+`log_every` steps. A checkpoint is written every `checkpoint_every` steps
+(rounded to `log_every`) under `run_dir/checkpoints`; a crashed run resumes
+from it with the same data position (with `dropout_rate=0` the resumed run
+equals an uninterrupted one); a finished run deletes it. Evaluation on the
+dev set(s) after the last step (and after every epoch with
 `eval_each_epoch`); the last evaluation is the run's result.
 
 On disk, in `run_dir`: `run.json` (settings, metrics in percent, score,
 timings), `predictions*.tsv` (GLUE: example_id, label, prediction) or
 `predictions.json` + `null_odds.json` (SQuAD), and TensorBoard event files
-under `tensorboard/train` (loss, learning rate) and `tensorboard/eval`.
+under `tensorboard/train` (loss, task metrics, learning rate, examples/s)
+and `tensorboard/eval`.
 """
 
 import dataclasses
@@ -25,7 +33,7 @@ import json
 import math
 import os
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -41,9 +49,16 @@ from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import metrics as metrics_lib
 from official_ext.finetuning import sentence_prediction_task
 from official_ext.finetuning import squad_data
+from official_ext.trainer import nan_guard
 from official_ext.trainer import optimizer_builder
+from official_ext.trainer import spine
+from official_ext.trainer import task_trainer
 
 RUN_FILE = 'run.json'
+CHECKPOINT_SUBDIR = 'checkpoints'
+# Settings that change how a run reports, not its result.
+LOGGING_SETTINGS = frozenset({'log_every', 'checkpoint_every',
+                              'eval_batch_size'})
 
 
 @dataclasses.dataclass
@@ -59,6 +74,8 @@ class RunConfig:
   clip_norm: float = 1.0
   eval_batch_size: int = 64
   log_every: int = 50
+  checkpoint_every: int = 200
+  mixed_precision: str = 'float32'
   eval_each_epoch: bool = False
   do_lower_case: bool = True
   # SQuAD only.
@@ -190,10 +207,36 @@ def write_json(path, payload):
   tf.io.gfile.rename(tmp, path, overwrite=True)
 
 
+def _train_dataset_fn(mg_task, train_data):
+  """`start_step -> dataset_fn(input_context)`: Model Garden's seeded,
+  repeated training stream, positioned at `start_step` (each step consumed
+  one per-replica batch per local replica of every input pipeline)."""
+  def at_step(start_step):
+    def dataset_fn(input_context=None):
+      per_pipeline = 1
+      if input_context:
+        per_pipeline = (input_context.num_replicas_in_sync //
+                        input_context.num_input_pipelines)
+      return mg_task.build_inputs(train_data, input_context).skip(
+          start_step * per_pipeline)
+    return dataset_fn
+  return at_step
+
+
+def _load_history(path):
+  if not tf.io.gfile.exists(path):
+    return []
+  with tf.io.gfile.GFile(path) as f:
+    return json.load(f)
+
+
 def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
         prepared: Any, vocab_file: str, run_dir: str,
-        extra: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-  """Trains and evaluates one run; returns (and writes) its record.
+        extra: Optional[Dict[str, Any]] = None,
+        strategy: Optional[tf.distribute.Strategy] = None,
+        print_fn: Optional[Callable[[str], None]] = None) -> Dict[str, Any]:
+  """Trains and evaluates one run on the training spine; returns (and
+  writes) its record.
 
   Args:
     task: `GlueTask` or `SquadTask`.
@@ -203,37 +246,58 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
     vocab_file: WordPiece vocab (SQuAD featurises the dev set with it).
     run_dir: output directory of this run.
     extra: more fields for the record (e.g. the grid point's config name).
+    strategy: where to train (default: the current/default strategy).
+    print_fn: where progress lines go (default: stdout).
 
   Returns:
     The run record written to `run_dir/run.json`.
   """
   start = time.time()
+  strategy = strategy or tf.distribute.get_strategy()
   tf.io.gfile.makedirs(run_dir)
   tf_keras.backend.clear_session()
   tf_keras.utils.set_random_seed(cfg.seed)
-  mg_task, _ = _build_task(task, cfg, source, prepared, vocab_file, run_dir)
-  model = mg_task.build_model()
-  restored = 0
-  if source.checkpoint:
-    restored = encoder_init.check_checkpoint_fits(
-        source.checkpoint, model.checkpoint_items['encoder'], source)
-    mg_task.initialize(model)
+  optimizer_builder.set_mixed_precision_policy(cfg.mixed_precision)
   num_train = (prepared.num_train if glue_tasks.is_glue(task)
                else prepared.num_train_features)
   steps = num_train_steps(num_train, cfg.batch_size, cfg.epochs)
   steps_per_epoch = max(1, math.ceil(num_train / cfg.batch_size))
   warmup = int(round(cfg.warmup_proportion * steps))
-  optimizer = optimizer_builder.adamw(
-      decay_steps=steps, learning_rate=cfg.learning_rate,
-      warmup_steps=warmup, weight_decay=cfg.weight_decay,
-      clip_norm=cfg.clip_norm)
-  optimizer.build(model.trainable_variables)  # no variables made in tracing
-  train_metrics = mg_task.build_metrics(training=True)
-  train_step = tf.function(lambda inputs: mg_task.train_step(
-      inputs, model, optimizer, metrics=train_metrics))
-  iterator = iter(mg_task.build_inputs(mg_task.task_config.train_data))
-  train_writer = tf.summary.create_file_writer(
-      os.path.join(run_dir, 'tensorboard', 'train'))
+  with strategy.scope():
+    mg_task, train_data = _build_task(task, cfg, source, prepared,
+                                      vocab_file, run_dir)
+    model = mg_task.build_model()
+    optimizer = optimizer_builder.with_loss_scaling(optimizer_builder.adamw(
+        decay_steps=steps, learning_rate=cfg.learning_rate,
+        warmup_steps=warmup, weight_decay=cfg.weight_decay,
+        clip_norm=cfg.clip_norm), cfg.mixed_precision)
+    getattr(optimizer, 'inner_optimizer', optimizer).build(
+        model.trainable_variables)  # no variables made in tracing
+  trainer = task_trainer.TaskTrainer(
+      mg_task, model, optimizer, strategy,
+      train_dataset_fn=_train_dataset_fn(mg_task, train_data),
+      global_batch_size=cfg.batch_size)
+  checkpoint_dir = os.path.join(run_dir, CHECKPOINT_SUBDIR)
+  resuming = bool(tf.train.latest_checkpoint(checkpoint_dir))
+  restored = 0
+  if source.checkpoint:
+    restored = encoder_init.check_checkpoint_fits(
+        source.checkpoint, model.checkpoint_items['encoder'], source)
+    if not resuming:
+      mg_task.initialize(model)
+  # Checkpoints at loop ends that fall on an interval multiple (and at
+  # epoch ends when evaluating each epoch): loops of `log_every` steps.
+  steps_per_loop = max(1, min(cfg.log_every, steps))
+  interval = max(1, cfg.checkpoint_every // steps_per_loop) * steps_per_loop
+  last_logs = {}
+  controller = spine.make_controller(
+      trainer, checkpoint_dir, steps, steps_per_loop, interval,
+      max_checkpoints=1,
+      summary_dir=os.path.join(run_dir, 'tensorboard', 'train'),
+      print_fn=print_fn or (lambda line: print(f'{task.slug} seed '
+                                               f'{cfg.seed}: {line}',
+                                               flush=True)),
+      train_actions=[last_logs.update])
   eval_writer = tf.summary.create_file_writer(
       os.path.join(run_dir, 'tensorboard', 'eval'))
 
@@ -250,29 +314,26 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
                         step=step)
     return results
 
-  history, losses = [], []
-  for step in range(1, steps + 1):
-    logs = train_step(next(iterator))
-    loss = float(logs[mg_task.loss])
-    if not math.isfinite(loss):
-      raise DivergedError(f'{run_dir}: training loss is {loss} at step '
-                          f'{step} (learning_rate={cfg.learning_rate})')
-    losses.append(loss)
-    if step % cfg.log_every == 0 or step == steps:
-      with train_writer.as_default():
-        tf.summary.scalar('loss', np.mean(losses[-cfg.log_every:]),
-                          step=step)
-        # The rate of the last update (Keras tracks it for schedules).
-        tf.summary.scalar('learning_rate', optimizer.learning_rate,
-                          step=step)
-        for metric in train_metrics:  # over the last `log_every` steps
-          tf.summary.scalar(metric.name, metric.result(), step=step)
-          metric.reset_state()
-    if cfg.eval_each_epoch and step % steps_per_epoch == 0 and step != steps:
-      history.append({'step': step, 'metrics': evaluate(step)})
+  # Epoch-end evaluations survive a crash in history.json; a resumed run
+  # continues after the last one.
+  history_path = os.path.join(checkpoint_dir, 'history.json')
+  history = _load_history(history_path) if resuming else []
+  stops = [steps]
+  if cfg.eval_each_epoch:
+    stops = sorted({min(e * steps_per_epoch, steps)
+                    for e in range(1, cfg.epochs + 1)} | {steps})
+  try:
+    for stop in stops:
+      if int(trainer.global_step.numpy()) < stop:
+        controller.train(steps=stop)
+      if stop != steps and not any(h['step'] == stop for h in history):
+        history.append({'step': stop, 'metrics': evaluate(stop)})
+        write_json(history_path, history)
+  except nan_guard.NonFiniteLossError as e:
+    raise DivergedError(f'{run_dir}: {e} (learning_rate='
+                        f'{cfg.learning_rate})') from e
   results = evaluate(steps)
   history.append({'step': steps, 'metrics': results})
-  train_writer.close()
   eval_writer.close()
 
   record = {
@@ -283,13 +344,18 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
       'epochs': cfg.epochs, 'train_steps': steps, 'warmup_steps': warmup,
       'metrics': results, 'score': glue_tasks.task_score(task, results),
       'paper_metric': task.paper_metric,
-      'final_train_loss': float(np.mean(losses[-cfg.log_every:])),
+      'final_train_loss': float(np.asarray(last_logs.get(mg_task.loss,
+                                                         np.nan))),
       'history': history, 'num_train': num_train,
       'restored_variables': restored, 'encoder': source.describe(),
       'settings': dataclasses.asdict(cfg), 'run_dir': run_dir,
+      'replicas': strategy.num_replicas_in_sync, 'resumed': resuming,
       'seconds': round(time.time() - start, 2),
       'versions': {'tensorflow': tf.__version__},
   }
   record.update(extra or {})
   write_json(os.path.join(run_dir, RUN_FILE), record)
+  # The run is finished: its record is what a rerun reuses, so the
+  # checkpoints (encoder + optimizer slots) are no longer needed.
+  tf.io.gfile.rmtree(checkpoint_dir)
   return record

@@ -17,7 +17,11 @@ strategy) and only makes the shapes agree:
                     outputs `[B, 1]` -> `[B]`, labels `[B]` (or `[B, 1]`),
                     float32 also under mixed precision;
   classification    labels reshaped to `[B]` against logits `[B, C]`;
-  metrics           the regression MSE metric is updated on the same `[B]`.
+  metrics           the regression MSE metric is updated on the same `[B]`;
+  head dropout      the `BertClassifier` head drops out at the encoder's
+                    `dropout_rate` (BERT's `hidden_dropout_prob`), not at a
+                    fixed 0.1, so `--dropout_rate=0` makes a run
+                    deterministic (and exactly resumable).
 
 Perfect regression predictions give loss 0 (Model Garden's gives the
 variance of the batch's labels).
@@ -27,6 +31,8 @@ import tensorflow as tf
 import tf_keras
 
 from official.modeling import tf_utils
+from official.nlp.configs import encoders
+from official.nlp.modeling import models
 from official.nlp.tasks import sentence_prediction
 
 
@@ -46,6 +52,21 @@ class SentencePredictionTask(sentence_prediction.SentencePredictionTask):
   @property
   def is_regression(self) -> bool:
     return self.task_config.model.num_classes == 1
+
+  def build_model(self):
+    """Model Garden's `BertClassifier`, head dropout = the encoder's."""
+    model_config = self.task_config.model
+    if (self.task_config.hub_module_url or
+        model_config.encoder.type == 'xlnet'):
+      return super().build_model()
+    encoder_cfg = model_config.encoder.get()
+    return models.BertClassifier(
+        network=encoders.build_encoder(model_config.encoder),
+        num_classes=model_config.num_classes,
+        initializer=tf_keras.initializers.TruncatedNormal(
+            stddev=encoder_cfg.initializer_range),
+        dropout_rate=encoder_cfg.dropout_rate,
+        use_encoder_pooler=model_config.use_encoder_pooler)
 
   def build_losses(self, labels, model_outputs, aux_losses=None) -> tf.Tensor:
     """Mean per-example loss (float32 scalar).

@@ -18,7 +18,6 @@ import os
 from typing import Callable, Optional
 
 from absl import logging
-import orbit
 import tensorflow as tf
 import tf_keras
 
@@ -26,7 +25,7 @@ from official_ext.trainer import checkpointing
 from official_ext.trainer import data_setup
 from official_ext.trainer import experiment as experiment_lib
 from official_ext.trainer import optimizer_builder
-from official_ext.trainer import progress_logger
+from official_ext.trainer import spine
 from official_ext.trainer import task_trainer
 from official_ext.trainer import train_input
 
@@ -131,20 +130,12 @@ def run(exp: experiment_lib.Experiment, model_dir: str, mode: str,
     raise FileNotFoundError(f'--mode=eval: no checkpoint in {model_dir!r}.')
   path = write_operative_config(model_dir, operative_config(), mode)
   logging.info('operative gin config written to %s', path)
-  manager = checkpointing.make_manager(
-      trainer.checkpoint, model_dir, trainer.global_step,
-      exp.checkpoint_interval, exp.max_checkpoints)
-  logger = progress_logger.ProgressLogger(trainer.global_step,
-                                          exp.train_steps, print_fn)
-  controller = orbit.Controller(
-      global_step=trainer.global_step, strategy=strategy,
-      trainer=trainer if train else None,
-      evaluator=trainer if evaluate else None,
-      train_actions=[logger], steps_per_loop=exp.steps_per_loop,
-      checkpoint_manager=manager,
+  controller = spine.make_controller(
+      trainer, model_dir, exp.train_steps, exp.steps_per_loop,
+      exp.checkpoint_interval, exp.max_checkpoints,
       summary_dir=os.path.join(model_dir, 'train'),
-      eval_summary_dir=os.path.join(model_dir, 'eval'))
-  logger.start()
+      eval_summary_dir=os.path.join(model_dir, 'eval'), train=train,
+      evaluate=evaluate, print_fn=print_fn)
   if mode == 'train':
     controller.train(steps=exp.train_steps)
     return None

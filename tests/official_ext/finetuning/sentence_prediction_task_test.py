@@ -89,6 +89,12 @@ def test_classification_loss_equals_model_garden():
           expected, rel=1e-6)
 
 
+def test_head_dropout_is_the_encoders():
+  rates = [layer.rate for layer in _ours(2).build_model().submodules
+           if isinstance(layer, tf_keras.layers.Dropout)]
+  assert rates and set(rates) == {0.0}  # Model Garden's head: always 0.1
+
+
 def test_regression_metric_is_updated_per_example():
   task = _ours(1)
   metrics = task.build_metrics(training=True)
@@ -114,9 +120,6 @@ def _one_regression_update(strategy, start):
     model = task.build_model()
     model({k: v for k, v in features.items() if k != 'label_ids'})
     model.set_weights(start)
-    for layer in model.submodules:  # BertClassifier's own head dropout 0.1
-      if isinstance(layer, tf_keras.layers.Dropout):
-        layer.rate = 0.0
     optimizer = tf_keras.optimizers.SGD(0.1)
   batch = next(iter(strategy.experimental_distribute_dataset(
       tf.data.Dataset.from_tensor_slices(features).batch(4))))

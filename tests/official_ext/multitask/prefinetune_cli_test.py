@@ -10,7 +10,6 @@ from tests import cli_harness
 from tests.official_ext.multitask import multitask_fixtures as mfx
 
 FLAGS = prefinetune.FLAGS
-prefinetune.define_flags()
 SHRINK = [
     'muppet/TrainerConfig.total_updates = 4',
     'muppet/TrainerConfig.eval_interval = 2',

@@ -102,7 +102,13 @@ def test_bad_input_exits_with_a_message(tmp_path):
 def test_helpfull_documents_every_flag():
   proc = _run(sys.executable, '-m', 'official_ext.train', '--helpfull')
   assert proc.returncode == 1, proc.stderr[-3000:]  # absl's help exit code.
-  ours = proc.stdout.split('official_ext/train.py:')[1].split('\n\n')[0]
+  # Its own flags and the shared ones (encoder_flags, gin_flags,
+  # distribution_flags), each module's section of the help.
+  ours = '\n'.join(
+      proc.stdout.split(f'{section}:\n')[1].split('\n\n')[0]
+      for section in ('official_ext/train.py', 'official_ext.encoder_flags',
+                      'official_ext.gin_flags',
+                      'official_ext.distribution_flags'))
   for flag in ('gin_file', 'gin_bindings', 'model_dir', 'mode', 'strategy',
                'tpu', 'all_reduce_alg', 'data_manifest', 'eval_data_manifest',
                'mixed_precision', 'jit_compile'):
