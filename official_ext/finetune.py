@@ -92,6 +92,21 @@ def _numbers(values, kind, flag):
                          f'{",".join(values)}') from None
 
 
+def _check_lengths(task, flag_values, source):
+  """`--max_seq_length` (or the task's default) and SQuAD's query/stride
+  settings against the encoder's positions; one-line EncoderInitError."""
+  family = grid.family(task)
+  length, note = flag_values.max_seq_length, ''
+  if not length:
+    length = grid.DEFAULT_MAX_SEQ_LENGTH[family]
+    note = f' (the {glue_tasks.full_name(task)} default)'
+  squad = not glue_tasks.is_glue(task)
+  encoder_init.check_sequence_fits(
+      source, length, '--max_seq_length', note,
+      max_query_length=flag_values.max_query_length if squad else None,
+      doc_stride=flag_values.doc_stride if squad else None)
+
+
 def finetune(flag_values) -> dict:
   """Runs the requested grid for every task and writes the reports."""
   if not flag_values.model_dir:
@@ -108,6 +123,8 @@ def finetune(flag_values) -> dict:
     source = encoder_init.with_dropout(source, flag_values.dropout_rate)
   vocab_file = flag_values.vocab_file or source.vocab_file
   encoder_init.check_vocab(vocab_file, source)
+  for task in tasks:  # Lengths the encoder cannot take, before any building.
+    _check_lengths(task, flag_values, source)
   if source.checkpoint:  # Fail on another model size before any data work.
     encoder_init.check_checkpoint_fits(
         source.checkpoint, encoders.build_encoder(source.encoder_config),

@@ -211,6 +211,7 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
   tf_keras.utils.set_random_seed(cfg.seed)
   mg_task, _ = _build_task(task, cfg, source, prepared, vocab_file, run_dir)
   model = mg_task.build_model()
+  encoder_init.freeze_unused_pooler(model)  # no gradient: not trained
   restored = 0
   if source.checkpoint:
     restored = encoder_init.check_checkpoint_fits(

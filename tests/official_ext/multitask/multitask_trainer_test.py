@@ -429,6 +429,19 @@ def test_task_longer_than_the_encoder_positions(tiny, tmp_path):
     _train([tiny['topic'], tiny['span']], tiny, tmp_path, max_seq_length=32)
 
 
+def test_task_longer_than_the_init_encoder_stops_before_data_work(e2e, tiny,
+                                                                  tmp_path):
+  spec = dataclasses.replace(tiny['topic'], max_seq_length=2 * MAX_LEN)
+  with pytest.raises(task_spec.TaskSpecError,
+                     match=f"task 'tiny_topic': max_seq_length={2 * MAX_LEN} "
+                     f"exceeds the encoder's {MAX_LEN} position embeddings"):
+    mt.train([spec], _config(), vocab_file=mfx.VOCAB_FILE,
+             model_dir=str(tmp_path / 'run'), init_checkpoint=e2e['export'],
+             cache_dir=str(tmp_path / 'cache'))
+  assert not os.path.exists(tmp_path / 'cache')  # nothing was tokenized
+  assert not os.path.exists(tmp_path / 'run')
+
+
 def test_every_weight_zero(tiny, tmp_path):
   specs = [dataclasses.replace(tiny['topic'], weight=0.0),
            dataclasses.replace(tiny['choice'], weight=0)]
