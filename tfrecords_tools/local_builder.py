@@ -109,7 +109,9 @@ def build(config, files, vocab, tokenizer, idf, output_dir, prefix,
   """
   report = build_report.BuildReport()
   progress = _Progress()
-  chunks = corpus_reader.iter_chunks(files, config.docs_per_chunk, report)
+  chunks = corpus_reader.iter_chunks(
+      files, config.docs_per_chunk, report,
+      max_undecodable_share=config.max_undecodable_share)
   with_cap = "cap" in config.aux_labels
   if num_workers <= 1:
     share = _Share(0, 1, config, vocab, idf, output_dir, prefix,
