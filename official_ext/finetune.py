@@ -10,7 +10,10 @@ Tasks: glue/{cola,sst2,mrpc,qqp,stsb,mnli,qnli,rte,wnli}, squad/{v1.1,v2.0}
 `encoder_config.json`), or any `tf.train.Checkpoint(encoder=...)` such as
 Model Garden's BERT checkpoints together with `--encoder_config_file`.
 Data is read from `--data_dir` (GLUE TSV layout / SQuAD JSON) or, for GLUE,
-from TFDS prepared under `--tfds_data_dir`; nothing is downloaded.
+from TFDS prepared under `--tfds_data_dir`; nothing is downloaded. A
+`--max_seq_length` (or task default) longer than the encoder's position
+embeddings, or SQuAD query/stride settings that leave no room, stop the run
+with one line before any data work (exit 2).
 
 Every (learning rate, batch size, epochs, seed) is one run under
 `<model_dir>/<task>/<config>/seed<k>/` (run.json, predictions, TensorBoard);
