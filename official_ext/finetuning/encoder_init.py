@@ -226,10 +226,11 @@ def check_sequence_fits(source: EncoderSource, max_seq_length: int,
     max_seq_length: tokens per sequence, [CLS]/[SEP] included.
     flag: the setting that gave `max_seq_length` (named in the message).
     note: appended to `<flag>=<value>`, e.g. ' (the glue/sst2 default)'.
-    max_query_length, doc_stride: SQuAD's question tokens and window stride;
-      a window holds `max_seq_length - max_query_length - 3` context tokens
-      ([CLS] and two [SEP]), which must be >= 1 and >= `doc_stride` (else
-      the windows skip context tokens).
+    max_query_length, doc_stride: SQuAD's question tokens and window stride:
+      a window holds up to `max_seq_length - max_query_length - 3` context
+      tokens ([CLS] and two [SEP]), which must be >= 1, and the stride must
+      be >= 1 (Model Garden's `squad_lib` loops forever otherwise; a stride
+      longer than the window makes windows that do not overlap).
 
   Returns:
     the encoder's position count.
@@ -249,12 +250,9 @@ def check_sequence_fits(source: EncoderSource, max_seq_length: int,
           f'--max_query_length={max_query_length} leaves no context tokens in '
           f'{setting} (question + 3 special tokens); lower '
           f'--max_query_length below {max_seq_length - 3}')
-    if doc_stride is not None and not 1 <= doc_stride <= window:
-      raise EncoderInitError(
-          f'--doc_stride={doc_stride} must lie in [1, {window}]: a window '
-          f'holds {window} context tokens ({setting} minus '
-          f'--max_query_length={max_query_length} minus 3), so a larger '
-          f'stride skips context')
+  if doc_stride is not None and doc_stride < 1:
+    raise EncoderInitError(f'--doc_stride={doc_stride} must be >= 1 (context '
+                           'tokens between the starts of two windows)')
   return positions
 
 

@@ -220,10 +220,9 @@ def _short_encoder(export_dir, tmp_path, positions=64):
      "--max_seq_length=384 (the squad/v1.1 default) exceeds the encoder's "
      '64 position embeddings (max_position_embeddings in {config}); use '
      '--max_seq_length=64 or less'),
-    ('squad/v1.1', dict(max_seq_length=32, max_query_length=8, doc_stride=30),
-     '--doc_stride=30 must lie in [1, 21]: a window holds 21 context tokens '
-     '(--max_seq_length=32 minus --max_query_length=8 minus 3), so a larger '
-     'stride skips context'),
+    ('squad/v1.1', dict(max_seq_length=32, max_query_length=8, doc_stride=0),
+     '--doc_stride=0 must be >= 1 (context tokens between the starts of two '
+     'windows)'),
     ('squad/v1.1', dict(max_seq_length=32, max_query_length=29),
      '--max_query_length=29 leaves no context tokens in --max_seq_length=32 '
      '(question + 3 special tokens); lower --max_query_length below 29'),

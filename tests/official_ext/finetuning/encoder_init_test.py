@@ -153,13 +153,14 @@ def test_sequence_fit_names_the_flag_and_both_numbers(tiny_export):
       f'(max_position_embeddings in {source.config_file}); use '
       '--max_seq_length=512 or less')):
     encoder_init.check_sequence_fits(source, 513)
-  # SQuAD windows: 64 - 16 - 3 = 45 context tokens; stride 45 fits.
-  assert encoder_init.check_sequence_fits(source, 64, max_query_length=16,
-                                          doc_stride=45) == 512
+  # SQuAD windows: 64 - 60 - 3 = 1 context token at least; any stride >= 1
+  # (a stride beyond the window gives windows that do not overlap).
+  assert encoder_init.check_sequence_fits(source, 64, max_query_length=60,
+                                          doc_stride=128) == 512
   with pytest.raises(encoder_init.EncoderInitError,
-                     match=re.escape('--doc_stride=46 must lie in [1, 45]')):
+                     match=re.escape('--doc_stride=0 must be >= 1')):
     encoder_init.check_sequence_fits(source, 64, max_query_length=16,
-                                     doc_stride=46)
+                                     doc_stride=0)
   with pytest.raises(encoder_init.EncoderInitError,
                      match='--max_query_length=61 leaves no context tokens'):
     encoder_init.check_sequence_fits(source, 64, max_query_length=61)
