@@ -10,6 +10,7 @@ import psutil
 import pytest
 
 from tests.tfrecords_tools import builder_fixtures as fx
+from tfrecords_tools import worker_lifetime
 
 # A parent that spawns one child which binds to it, prints the child's pid
 # and then waits to be killed. `use_kernel=False` leaves only the watchdog.
@@ -70,6 +71,19 @@ def test_child_ends_when_its_parent_is_killed(tmp_path, use_kernel):
   finally:
     if parent.poll() is None:
       parent.kill()
+
+
+def test_a_child_whose_parent_is_already_gone_exits_at_once():
+  # The pid passed is not this process's parent: as if the parent had died
+  # (and the child been re-parented) before the call.
+  code = subprocess.run(
+      [sys.executable, "-c", "import os; from tfrecords_tools import "
+       "worker_lifetime as w; w.bind_to_parent(os.getppid() + 1); "
+       "print('still alive')"], capture_output=True, text=True,
+      cwd=fx.REPO, env=dict(os.environ, PYTHONPATH=fx.REPO), timeout=60,
+      check=False)
+  assert code.returncode == worker_lifetime.ORPHAN_EXIT_CODE
+  assert "still alive" not in code.stdout
 
 
 def test_builder_workers_end_when_the_builder_is_killed(tmp_path):
