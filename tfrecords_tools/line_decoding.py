@@ -9,12 +9,15 @@ refused (`UndecodableInputError`, naming the file) when
   * the share of its non-blank lines that needed repair exceeds
     `max_undecodable_share` (`--max_undecodable_share`, default 10%):
     random bytes or another encoding (Latin-1, ...) would otherwise be
-    turned into many instances of replacement characters.
+    turned into many instances of replacement characters. The share is
+    checked once the first `EARLY_CHECK_LINES` non-blank lines are read (so
+    a large bad file is refused without reading it all) and at the end.
 """
 from tfrecords_tools import build_report
 
 REPAIR_REASON = "non_utf8_line_decoded_with_replacement"
 DEFAULT_MAX_UNDECODABLE_SHARE = 0.1
+EARLY_CHECK_LINES = 1000
 
 
 class UndecodableInputError(ValueError):
@@ -56,17 +59,20 @@ class LineDecoder:
       self.report.repair(REPAIR_REASON, f"{self.path}:{line_no}")
     if text.strip():
       self.lines += 1
+      if self.lines == EARLY_CHECK_LINES:
+        self.finish("the first ")
     return text
 
   @property
   def share(self) -> float:
     return self.repaired / self.lines if self.lines else 0.0
 
-  def finish(self):
-    """Raises UndecodableInputError when too many lines needed repair."""
+  def finish(self, which: str = ""):
+    """Raises UndecodableInputError when too many lines needed repair
+    (`which` qualifies the count of lines, e.g. 'the first ')."""
     if self.share > self.max_share:
       raise UndecodableInputError(
-          f"Input {self.path}: {self.repaired} of {self.lines} lines "
+          f"Input {self.path}: {self.repaired} of {which}{self.lines} lines "
           f"({self.share:.1%}) are not valid UTF-8, more than "
           f"--max_undecodable_share={self.max_share:g}; convert the file to "
           "UTF-8 or leave it out.")

@@ -37,6 +37,18 @@ def test_a_larger_share_of_bad_lines_is_refused_naming_file_and_share():
   assert decoder.repaired == 2
 
 
+def test_a_large_bad_file_is_refused_after_its_first_lines():
+  n = line_decoding.EARLY_CHECK_LINES
+  report = build_report.BuildReport()
+  decoder = line_decoding.LineDecoder("big.txt", report, 0.1)
+  for i in range(1, n):  # every 5th line is bad: 20%
+    decoder.decode(b"\xff\n" if i % 5 == 0 else b"ok\n", i)
+  with pytest.raises(line_decoding.UndecodableInputError, match=re.escape(
+      f"Input big.txt: {n // 5} of the first {n} lines (20.0%) are not "
+      "valid UTF-8")):
+    decoder.decode(b"\xff\n", n)  # the n-th non-blank line: checked now
+
+
 def test_a_nul_byte_means_binary():
   with pytest.raises(line_decoding.UndecodableInputError, match=re.escape(
       "Input x.bin looks binary (a NUL byte on line 2); give UTF-8 text "
