@@ -10,14 +10,17 @@ Tasks: glue/{cola,sst2,mrpc,qqp,stsb,mnli,qnli,rte,wnli}, squad/{v1.1,v2.0}
 `encoder_config.json`), or any `tf.train.Checkpoint(encoder=...)` such as
 Model Garden's BERT checkpoints together with `--encoder_config_file`.
 Data is read from `--data_dir` (GLUE TSV layout / SQuAD JSON) or, for GLUE,
-from TFDS prepared under `--tfds_data_dir`; nothing is downloaded.
+from TFDS prepared under `--tfds_data_dir`; nothing is downloaded. A
+`--max_seq_length` (or task default) longer than the encoder's position
+embeddings, or SQuAD query/stride settings that leave no room, stop the run
+with one line before any data work (exit 2).
 
 Every (learning rate, batch size, epochs, seed) is one run under
 `<model_dir>/<task>/<config>/seed<k>/` (run.json, predictions, TensorBoard);
 finished runs are reused, a crashed one resumes from its last checkpoint.
 Runs train on the Orbit spine (`--strategy`, `--tpu`, `--mixed_precision`)
-and print a progress line every `--log_every` steps. Afterwards `<model_dir>/results.{csv,md,png}` and
-`summary.json` cover every run in `model_dir`: the median over seeds (TEAMS,
+and print a progress line every `--log_every` steps. Afterwards
+`<model_dir>/results.{csv,md,png}` and `summary.json` cover every run in `model_dir`: the median over seeds (TEAMS,
 use --seeds=15) and the best over the grid (olfmlm), and the GLUE average.
 """
 
@@ -99,6 +102,21 @@ def _numbers(values, kind, flag):
                          f'{",".join(values)}') from None
 
 
+def _check_lengths(task, flag_values, source):
+  """`--max_seq_length` (or the task's default) and SQuAD's query/stride
+  settings against the encoder's positions; one-line EncoderInitError."""
+  family = grid.family(task)
+  length, note = flag_values.max_seq_length, ''
+  if not length:
+    length = grid.DEFAULT_MAX_SEQ_LENGTH[family]
+    note = f' (the {glue_tasks.full_name(task)} default)'
+  squad = not glue_tasks.is_glue(task)
+  encoder_init.check_sequence_fits(
+      source, length, '--max_seq_length', note,
+      max_query_length=flag_values.max_query_length if squad else None,
+      doc_stride=flag_values.doc_stride if squad else None)
+
+
 def finetune(flag_values) -> dict:
   """Runs the requested grid for every task and writes the reports."""
   if not flag_values.model_dir:
@@ -115,6 +133,8 @@ def finetune(flag_values) -> dict:
     source = encoder_init.with_dropout(source, flag_values.dropout_rate)
   vocab_file = flag_values.vocab_file or source.vocab_file
   encoder_init.check_vocab(vocab_file, source)
+  for task in tasks:  # Lengths the encoder cannot take, before any building.
+    _check_lengths(task, flag_values, source)
   if source.checkpoint:  # Fail on another model size before any data work.
     encoder_init.check_checkpoint_fits(
         source.checkpoint, encoders.build_encoder(source.encoder_config),

@@ -108,15 +108,17 @@ def _to_build_report(keyed: dict) -> build_report.BuildReport:
 class _ReadChunks(beam.DoFn):
   """(file_index, path) -> the file's chunks; its reader report on a tag."""
 
-  def __init__(self, docs_per_chunk: int):
+  def __init__(self, docs_per_chunk: int, max_undecodable_share: float):
     super().__init__()
     self._docs_per_chunk = docs_per_chunk
+    self._max_undecodable_share = max_undecodable_share
 
   def process(self, element):
     file_index, path = element
     report = build_report.BuildReport()
-    yield from corpus_reader.iter_chunks([path], self._docs_per_chunk, report,
-                                         file_indices=[file_index])
+    yield from corpus_reader.iter_chunks(
+        [path], self._docs_per_chunk, report, file_indices=[file_index],
+        max_undecodable_share=self._max_undecodable_share)
     yield beam.pvalue.TaggedOutput(
         _REPORTS, _keyed_report(report, (file_index, _STAGE_READ, 0)))
 
@@ -207,7 +209,8 @@ def build_pipeline(pipeline, config, files: Sequence[str], vocab_path: str,
   n = config.num_shards
   read = (pipeline
           | "Files" >> beam.Create(list(enumerate(files)))
-          | "ReadChunks" >> beam.ParDo(_ReadChunks(config.docs_per_chunk))
+          | "ReadChunks" >> beam.ParDo(_ReadChunks(config.docs_per_chunk,
+                                                 config.max_undecodable_share))
           .with_outputs(_REPORTS, main="chunks"))
   transformed = (read.chunks
                  | "Spread" >> beam.Reshuffle()

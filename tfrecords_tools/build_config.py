@@ -3,12 +3,13 @@ import dataclasses
 from typing import Tuple
 
 from official_ext.data import features
+from tfrecords_tools import line_decoding
 from tfrecords_tools import sentence_pairing
 
 
 @dataclasses.dataclass(frozen=True)
 class BuildConfig:
-  """Everything that changes the bytes written. Defaults follow the papers.
+  """Everything that decides the bytes written. Defaults follow the papers.
 
   Attributes:
     max_seq_length: L, tokens per sequence including [CLS]/[SEP].
@@ -27,6 +28,8 @@ class BuildConfig:
     tgs_prob: probability that an eligible trigram end is shuffled.
     num_shards: output files.
     docs_per_chunk: documents per unit of work (and random-segment pool).
+    max_undecodable_share: an input file with a larger share of non-UTF-8
+      lines is refused (`line_decoding`).
   """
   max_seq_length: int = 128
   max_predictions_per_seq: int = 20
@@ -44,6 +47,7 @@ class BuildConfig:
   tgs_prob: float = 0.05
   num_shards: int = 8
   docs_per_chunk: int = 32
+  max_undecodable_share: float = line_decoding.DEFAULT_MAX_UNDECODABLE_SHARE
 
   def __post_init__(self):
     object.__setattr__(self, "aux_labels", tuple(
@@ -64,6 +68,8 @@ class BuildConfig:
         (0.0 <= self.tgs_prob <= 1.0, "tgs_prob must be in [0, 1]"),
         (self.num_shards >= 1, "num_shards must be >= 1"),
         (self.docs_per_chunk >= 2, "docs_per_chunk must be >= 2"),
+        (0.0 <= self.max_undecodable_share <= 1.0,
+         "max_undecodable_share must be in [0, 1]"),
     ]
     for ok, message in checks:
       if not ok:

@@ -5,7 +5,7 @@ their `file:line`, so the manifest shows exactly what happened to bad input:
 never a silent drop.
 """
 import collections
-from typing import Dict, List
+from typing import Dict, List, Mapping
 
 MAX_EXAMPLES_PER_REASON = 20
 
@@ -46,3 +46,10 @@ class BuildReport:
     return {"skipped": dict(sorted(self.skipped.items())),
             "repaired": dict(sorted(self.repaired.items())),
             "examples": {k: v for k, v in sorted(self.examples.items()) if v}}
+
+
+def describe_counts(counts: Mapping[str, int]) -> str:
+  """'3 reason_a, 1 reason_b' (largest first, then by name)."""
+  return ", ".join(f"{n} {reason}" for reason, n in
+                   sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+                   if n)

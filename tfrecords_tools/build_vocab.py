@@ -37,6 +37,7 @@ from absl import logging
 
 from tfrecords_tools import build_report
 from tfrecords_tools import corpus_reader
+from tfrecords_tools import line_decoding
 from tfrecords_tools import vocab as vocab_lib
 
 # Log progress every this many lines read.
@@ -63,14 +64,23 @@ def expand_patterns(input_patterns: Union[str, Sequence[str]]) -> List[str]:
     raise BuildVocabError(str(e)) from e
 
 
+def _documents(path, report):
+  """The builder's reader; its refusals become BuildVocabError."""
+  try:
+    yield from corpus_reader.iter_documents(path, report)
+  except line_decoding.UndecodableInputError as e:
+    raise BuildVocabError(str(e)) from e
+
+
 def iter_corpus_lines(files: Sequence[str],
                       max_lines: Optional[int] = None,
                       counters: Optional[Dict[str, int]] = None
                       ) -> Iterator[str]:
   """Yields the non-blank lines (sentences) of the files, stripped.
 
-  Reads through `corpus_reader.iter_documents`, so decoding and repairs are
-  the builder's; a non-UTF-8 line is logged once per file.
+  Reads through `corpus_reader.iter_documents`, so decoding, repairs and
+  refusals (`line_decoding`) are the builder's; a non-UTF-8 line is logged
+  once per file.
 
   Args:
     files: text files (plain, or gzip if the name ends in `.gz`).
@@ -86,7 +96,7 @@ def iter_corpus_lines(files: Sequence[str],
     counters["files"] += 1
     report = build_report.BuildReport()
     warned = False
-    for doc in corpus_reader.iter_documents(path, report):
+    for doc in _documents(path, report):
       if report.repaired and not warned:
         logging.warning("%s is not valid UTF-8; bad bytes decoded as U+FFFD.",
                         report.examples[next(iter(report.repaired))][0])
@@ -129,7 +139,8 @@ def build_vocab(input_patterns: Union[str, Sequence[str]],
     and word pieces; at most `vocab_size` tokens, no duplicates.
 
   Raises:
-    BuildVocabError: a pattern matches nothing, the corpus is empty, or
+    BuildVocabError: a pattern matches nothing, an input is binary or
+      mostly non-UTF-8 (`line_decoding`), the corpus is empty, or
       `vocab_size` is too small to hold the reserved tokens.
   """
   reserved = list(vocab_lib.RESERVED_TOKENS)

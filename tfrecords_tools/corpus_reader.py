@@ -18,6 +18,7 @@ import os
 from typing import Iterator, List, Sequence
 
 from tfrecords_tools import build_report
+from tfrecords_tools import line_decoding
 
 
 class InputError(ValueError):
@@ -85,25 +86,24 @@ def _open_binary(path: str):
   return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
 
 
-def iter_documents(path: str,
-                   report: build_report.BuildReport) -> Iterator[Document]:
+def iter_documents(path: str, report: build_report.BuildReport,
+                   max_undecodable_share: float = (
+                       line_decoding.DEFAULT_MAX_UNDECODABLE_SHARE)
+                   ) -> Iterator[Document]:
   """Yields the documents of one file, repairing and counting bad lines.
 
   Raises:
     InputError: the file cannot be opened or read (e.g. a corrupt gzip).
+    line_decoding.UndecodableInputError: the file is binary or more than
+      `max_undecodable_share` of its lines are not UTF-8.
   """
   doc, lines, doc_index = [], [], 0
   line_no = 0
+  decoder = line_decoding.LineDecoder(path, report, max_undecodable_share)
   try:
     with _open_binary(path) as f:
       for line_no, raw in enumerate(f, 1):
-        try:
-          text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-          text = raw.decode("utf-8", errors="replace")
-          report.repair("non_utf8_line_decoded_with_replacement",
-                        f"{path}:{line_no}")
-        text = text.strip()
+        text = decoder.decode(raw, line_no).strip()
         if text:
           doc.append(text)
           lines.append(line_no)
@@ -113,6 +113,7 @@ def iter_documents(path: str,
   except (OSError, EOFError) as e:
     where = f"{path}:{line_no + 1}" if line_no else path
     raise InputError(f"Cannot read input {where}: {e}") from e
+  decoder.finish()
   if doc:
     yield Document(doc_index, doc, lines)
   elif doc_index == 0:
@@ -121,7 +122,10 @@ def iter_documents(path: str,
 
 def iter_chunks(paths: Sequence[str], docs_per_chunk: int,
                 report: build_report.BuildReport,
-                file_indices: Sequence[int] = None) -> Iterator[Chunk]:
+                file_indices: Sequence[int] = None,
+                max_undecodable_share: float = (
+                    line_decoding.DEFAULT_MAX_UNDECODABLE_SHARE)
+                ) -> Iterator[Chunk]:
   """Yields chunks of every file in order.
 
   Args:
@@ -130,6 +134,7 @@ def iter_chunks(paths: Sequence[str], docs_per_chunk: int,
     report: receives skips/repairs.
     file_indices: the files' positions in the full input list (defaults to
       0..len(paths)-1); lets a runner read a subset of the files.
+    max_undecodable_share: see `iter_documents`.
   """
   if docs_per_chunk < 2:
     raise ValueError(f"docs_per_chunk must be >= 2, got {docs_per_chunk}")
@@ -137,7 +142,7 @@ def iter_chunks(paths: Sequence[str], docs_per_chunk: int,
     file_indices = range(len(paths))
   for file_index, path in zip(file_indices, paths):
     pending, current, chunk_index = None, [], 0
-    for doc in iter_documents(path, report):
+    for doc in iter_documents(path, report, max_undecodable_share):
       current.append(doc)
       if len(current) == docs_per_chunk:
         if pending is not None:

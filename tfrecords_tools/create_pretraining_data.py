@@ -24,6 +24,7 @@ from absl import logging
 
 from official_ext.data import features
 from tfrecords_tools import build_config
+from tfrecords_tools import build_report
 from tfrecords_tools import corpus_reader
 from tfrecords_tools import manifest as manifest_lib
 from tfrecords_tools import sentence_pairing
@@ -80,6 +81,13 @@ def define_flags():
                        "sdp come from the other documents of the same chunk.")
   flags.DEFINE_integer("shuffle_buffer", 20000, "Records held to shuffle each "
                        "shard's output (total over shards; local runner).")
+  flags.DEFINE_float("max_undecodable_share",
+                     _D.max_undecodable_share, "Refuse an input file when "
+                     "more than this share of its lines is not UTF-8 (fewer "
+                     "are repaired with U+FFFD and counted).")
+  flags.DEFINE_bool("allow_empty", False, "Accept a build that writes no "
+                    "instance (else it fails, summarising what was "
+                    "skipped).")
   flags.DEFINE_string("runner", "local", "'local', or an Apache Beam runner "
                       "name (DirectRunner, DataflowRunner, FlinkRunner...).")
 
@@ -102,12 +110,35 @@ def config_from_flags() -> build_config.BuildConfig:
       aux_labels=tuple(aux), tf_rescale_scope=FLAGS.tf_rescale_scope,
       corruption_prob=FLAGS.corruption_prob,
       corruption_rate=FLAGS.corruption_rate, tgs_prob=FLAGS.tgs_prob,
-      num_shards=FLAGS.num_shards, docs_per_chunk=FLAGS.docs_per_chunk)
+      num_shards=FLAGS.num_shards, docs_per_chunk=FLAGS.docs_per_chunk,
+      max_undecodable_share=FLAGS.max_undecodable_share)
+
+
+class EmptyBuildError(ValueError):
+  """The build wrote no instance (and --allow_empty was not given)."""
+
+
+def _refuse_empty(output_dir, shards, report):
+  """Deletes the build's empty shards (and a manifest left by an earlier
+  build, whose shards they replaced); raises EmptyBuildError."""
+  for path in [os.path.join(output_dir, s["file"]) for s in shards] + [
+      os.path.join(output_dir, "manifest.json")]:
+    if os.path.exists(path):
+      os.remove(path)
+  skipped = build_report.describe_counts(report.skipped)
+  raise EmptyBuildError(
+      f"0 instances written ({skipped or 'no input document'}); fix the "
+      "input or pass --allow_empty.")
 
 
 def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
-        idf_file=None, num_workers=1, shuffle_buffer=20000, runner="local"):
-  """Builds the shards and the manifest; returns the manifest dict."""
+        idf_file=None, num_workers=1, shuffle_buffer=20000, runner="local",
+        allow_empty=False):
+  """Builds the shards and the manifest; returns the manifest dict.
+
+  Raises:
+    EmptyBuildError: no instance was written and not `allow_empty`.
+  """
   start = time.time()
   vocab = vocab_lib.load_vocab(vocab_file)
   files = corpus_reader.expand_inputs(input_patterns)
@@ -121,21 +152,28 @@ def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
   if "tf_idf" in config.aux_labels:
     idf, idf_meta = idf_pass.load_or_count(
         idf_file or os.path.join(output_dir, "idf.json"), files, tokenizer,
-        vocab, config.do_lower_case, config.docs_per_chunk)
+        vocab, config.do_lower_case, config.docs_per_chunk,
+        config.max_undecodable_share)
   if runner == "local":
     from tfrecords_tools import local_builder  # pylint: disable=g-import-not-at-top
     from tfrecords_tools import shard_writer  # pylint: disable=g-import-not-at-top
     paths = shard_writer.shard_paths(output_dir, prefix, config.num_shards)
     for stale in shard_writer.remove_stale(output_dir, prefix, paths):
       logging.warning("Removed %s left by an earlier run.", stale)
-    report, stats = local_builder.build(config, files, vocab, tokenizer, idf,
-                                        output_dir, prefix, shuffle_buffer,
-                                        num_workers)
+    try:
+      report, stats = local_builder.build(config, files, vocab, tokenizer,
+                                          idf, output_dir, prefix,
+                                          shuffle_buffer, num_workers)
+    except BaseException:
+      shard_writer.remove_stale(output_dir, prefix, paths)  # the temp files
+      raise
     shards = shard_writer.finalize(output_dir, prefix, stats)
   else:
     from tfrecords_tools import beam_pipeline  # pylint: disable=g-import-not-at-top
     report, shards = beam_pipeline.run(config, files, vocab, idf, output_dir,
                                        prefix, runner, shuffle_buffer)
+  if not sum(s["instances"] for s in shards) and not allow_empty:
+    _refuse_empty(output_dir, shards, report)
   manifest = manifest_lib.make(config, files, vocab, idf_meta, shards, report,
                                time.time() - start, num_workers, runner)
   manifest_lib.write(os.path.join(output_dir, "manifest.json"), manifest)
@@ -154,11 +192,18 @@ def main(argv):
     config = config_from_flags()
     manifest = run(config, FLAGS.input_file, FLAGS.vocab_file,
                    FLAGS.output_dir, FLAGS.shard_prefix, FLAGS.idf_file,
-                   FLAGS.num_workers, FLAGS.shuffle_buffer, FLAGS.runner)
+                   FLAGS.num_workers, FLAGS.shuffle_buffer, FLAGS.runner,
+                   FLAGS.allow_empty)
   except (corpus_reader.InputError, vocab_lib.VocabError, ValueError) as e:
     print(f"create_pretraining_data: error: {e}", file=sys.stderr)
     sys.exit(2)
   print(json.dumps(manifest_lib.summary(manifest), indent=1))
+  for verb in ("skipped", "repaired"):  # last, where they are seen
+    counts = build_report.describe_counts(manifest["report"][verb])
+    if counts:
+      print(f"create_pretraining_data: {verb} {counts} (examples in "
+            f"{os.path.join(FLAGS.output_dir, 'manifest.json')}).",
+            file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,11 @@ Bounded queues keep at most a few chunks in flight, so memory does not grow
 with the corpus. A shard holds its documents in input order (then a seeded
 shuffle buffer) and each document's randomness is seeded by its position, so
 the bytes are the same for any worker count. With one worker everything runs
-in-process.
+in-process. Workers end with their parent, even one killed by SIGKILL
+(`worker_lifetime`).
 """
 import multiprocessing
+import os
 import queue
 import time
 import traceback
@@ -24,6 +26,7 @@ from tfrecords_tools import chunk_transform
 from tfrecords_tools import corpus_reader
 from tfrecords_tools import shard_writer
 from tfrecords_tools import vocab as vocab_lib
+from tfrecords_tools import worker_lifetime
 
 _QUEUE_DEPTH = 4
 
@@ -59,8 +62,9 @@ class _Share:
     return len(result.doc_indices), sum(len(r) for r in result.records)
 
 
-def _worker_main(worker, num_workers, config, vocab_path, idf, output_dir,
-                 prefix, shuffle_buffer, inbox, outbox):
+def _worker_main(parent_pid, worker, num_workers, config, vocab_path, idf,
+                 output_dir, prefix, shuffle_buffer, inbox, outbox):
+  worker_lifetime.bind_to_parent(parent_pid)  # no orphan if the parent dies
   share = None
   try:
     share = _Share(worker, num_workers, config, vocab_lib.load_vocab(vocab_path),
@@ -105,7 +109,9 @@ def build(config, files, vocab, tokenizer, idf, output_dir, prefix,
   """
   report = build_report.BuildReport()
   progress = _Progress()
-  chunks = corpus_reader.iter_chunks(files, config.docs_per_chunk, report)
+  chunks = corpus_reader.iter_chunks(
+      files, config.docs_per_chunk, report,
+      max_undecodable_share=config.max_undecodable_share)
   with_cap = "cap" in config.aux_labels
   if num_workers <= 1:
     share = _Share(0, 1, config, vocab, idf, output_dir, prefix,
@@ -130,9 +136,9 @@ def _build_parallel(config, chunks, vocab, tokenizer, idf, output_dir, prefix,
   outbox = ctx.Queue()
   inboxes = [ctx.Queue(_QUEUE_DEPTH) for _ in range(num_workers)]
   procs = [ctx.Process(target=_worker_main, daemon=True,
-                       args=(w, num_workers, config, vocab.path, idf,
-                             output_dir, prefix, shuffle_buffer, inboxes[w],
-                             outbox))
+                       args=(os.getpid(), w, num_workers, config,
+                             vocab.path, idf, output_dir, prefix,
+                             shuffle_buffer, inboxes[w], outbox))
            for w in range(num_workers)]
   for p in procs:
     p.start()

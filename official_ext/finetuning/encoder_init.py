@@ -22,12 +22,14 @@ import copy
 import dataclasses
 import json
 import os
-from typing import Optional
+from typing import List, Optional
 
 import tensorflow as tf
+import tf_keras
 
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 from official.nlp.configs import encoders
+from official.nlp.modeling import models as mg_models
 
 from official_ext.export import encoder_export
 
@@ -203,6 +205,82 @@ def check_vocab(vocab_file: str, source: EncoderSource) -> int:
         f'--vocab_file={vocab_file} has {size} tokens but the encoder '
         f'({source.config_file}) has vocab_size={limit}')
   return size
+
+
+def max_positions(source: EncoderSource) -> int:
+  """The encoder's position embeddings: the longest sequence it can take."""
+  positions = source.fields.get('max_position_embeddings')
+  if positions is None:  # a config file that leaves it at its default
+    positions = source.encoder_config.get().max_position_embeddings
+  return int(positions)
+
+
+def check_sequence_fits(source: EncoderSource, max_seq_length: int,
+                        flag: str = '--max_seq_length', note: str = '',
+                        max_query_length: Optional[int] = None,
+                        doc_stride: Optional[int] = None) -> int:
+  """Raises `EncoderInitError` (one line) unless the lengths fit the encoder.
+
+  Args:
+    source: the resolved encoder.
+    max_seq_length: tokens per sequence, [CLS]/[SEP] included.
+    flag: the setting that gave `max_seq_length` (named in the message).
+    note: appended to `<flag>=<value>`, e.g. ' (the glue/sst2 default)'.
+    max_query_length, doc_stride: SQuAD's question tokens and window stride:
+      a window holds up to `max_seq_length - max_query_length - 3` context
+      tokens ([CLS] and two [SEP]), which must be >= 1, and the stride must
+      be >= 1 (Model Garden's `squad_lib` loops forever otherwise; a stride
+      longer than the window makes windows that do not overlap).
+
+  Returns:
+    the encoder's position count.
+  """
+  positions = max_positions(source)
+  where = source.config_file or 'the encoder config'
+  setting = f'{flag}={max_seq_length}{note}'
+  if max_seq_length > positions:
+    raise EncoderInitError(
+        f'{setting} exceeds the encoder\'s {positions} position '
+        f'embeddings (max_position_embeddings in {where}); use '
+        f'{flag}={positions} or less')
+  if max_query_length is not None:
+    window = max_seq_length - max_query_length - 3
+    if window < 1:
+      raise EncoderInitError(
+          f'--max_query_length={max_query_length} leaves no context tokens in '
+          f'{setting} (question + 3 special tokens); lower '
+          f'--max_query_length below {max_seq_length - 3}')
+  if doc_stride is not None and doc_stride < 1:
+    raise EncoderInitError(f'--doc_stride={doc_stride} must be >= 1 (context '
+                           'tokens between the starts of two windows)')
+  return positions
+
+
+def freeze_unused_pooler(model: tf_keras.Model) -> List[str]:
+  """Takes the encoder's pooler out of training when `model` never reads it.
+
+  Model Garden's `BertClassifier(use_encoder_pooler=False)` (GLUE: its own
+  `ClassificationHead` pools [CLS]) and `BertSpanLabeler` (SQuAD) read only
+  the encoder's `sequence_output`, so its pooler (`pooler_transform` in
+  `BertEncoderV2`, `cls_transform` in `EncoderScaffold`, i.e. ours) gets no
+  gradient and Keras warns "Gradients do not exist for variables ..." at
+  every trace. Marked non-trainable, the pooler is still restored from the
+  checkpoint but is neither in `trainable_variables` nor given optimizer
+  slots. Any other model is left as it is.
+
+  Returns:
+    the names of the variables taken out of training.
+  """
+  reads_pooler = not (isinstance(model, mg_models.BertSpanLabeler) or
+                      (isinstance(model, mg_models.BertClassifier) and
+                       not model.use_encoder_pooler))
+  pooler = getattr(model.checkpoint_items.get('encoder'), 'pooler_layer',
+                   None)
+  if reads_pooler or pooler is None:
+    return []
+  names = [v.name for v in pooler.trainable_variables]
+  pooler.trainable = False
+  return names
 
 
 def _read_object_graph(prefix):

@@ -171,11 +171,23 @@ def parse_task(name: str):
                    f'{", ".join(known)} (comma-separate several)')
 
 
-def task_score(task, metrics: Dict[str, float]) -> float:
-  """The GLUE-convention score of one run (SQuAD: F1)."""
+def task_score(task, metrics: Dict[str, float],
+               splits: Optional[Tuple[str, ...]] = None) -> float:
+  """The GLUE-convention score of one run (SQuAD: F1).
+
+  Args:
+    task: `GlueTask` or `SquadTask`.
+    metrics: `{metric_key(metric, split): value}`.
+    splits: the eval splits to average over; default all of the task's dev
+      files, `('',)` for metrics of one dev file without split suffixes (a
+      multi-task run's validation of a GLUE task).
+  """
   if isinstance(task, SquadTask):
     return metrics['f1']
-  values = [metrics[k] for k in task.metric_keys()]
+  if splits is None:
+    splits = tuple(split for split, _ in task.dev_files)
+  values = [metrics[metric_key(m, split)] for split in splits
+            for m in task.metrics]
   return sum(values) / len(values)
 
 

@@ -267,6 +267,7 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
     mg_task, train_data = _build_task(task, cfg, source, prepared,
                                       vocab_file, run_dir)
     model = mg_task.build_model()
+    encoder_init.freeze_unused_pooler(model)  # no gradient: not trained
     optimizer = optimizer_builder.with_loss_scaling(optimizer_builder.adamw(
         decay_steps=steps, learning_rate=cfg.learning_rate,
         warmup_steps=warmup, weight_decay=cfg.weight_decay,

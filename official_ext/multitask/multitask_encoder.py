@@ -48,9 +48,11 @@ def build_encoder(init_checkpoint: str, encoder_size: str, vocab_size: int,
 
 
 def check_lengths(specs, source):
-  positions = source.fields.get('max_position_embeddings')
+  """Raises TaskSpecError naming the first task longer than the encoder's
+  position embeddings."""
+  positions = encoder_init.max_positions(source)
   for spec in specs:
-    if positions and spec.max_seq_length > positions:
+    if spec.max_seq_length > positions:
       raise task_spec_lib.TaskSpecError(
           f'task {spec.name!r}: max_seq_length={spec.max_seq_length} exceeds '
           f'the encoder\'s {positions} position embeddings '

@@ -1,7 +1,14 @@
 """Dev-set metrics of every task of a multi-task model, in percent.
 
+A task that names a GLUE task (`TaskSpec.glue_task`) is scored as
+`official_ext.finetune` scores it: that task's metrics
+(`GlueTask.metrics` through `metrics.glue_metrics`) and, as its score, their
+mean (`glue_tasks.task_score`): CoLA Matthews correlation, MRPC/QQP
+(F1 + accuracy) / 2, STS-B (Pearson + Spearman) / 2, accuracy for the
+others. Any other task is scored by its kind:
+
   kind               metrics (the first is the task's score)
-  classification     accuracy, (binary) f1
+  classification     accuracy, f1 (of class 1; binary tasks only)
   regression         pearson, spearman
   span               exact_match, f1 (token positions, single window)
   multiple_choice    accuracy
@@ -16,6 +23,7 @@ from typing import Dict, Mapping, Sequence
 import numpy as np
 import tensorflow as tf
 
+from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import metrics as metrics_lib
 from official_ext.multitask import span_metrics
 
@@ -26,6 +34,21 @@ KIND_METRICS = {
     'multiple_choice': ('accuracy',),
 }
 SCORE_METRIC = {kind: names[0] for kind, names in KIND_METRICS.items()}
+
+
+def task_metrics(spec, predictions, features,
+                 num_classes=None) -> Dict[str, float]:
+  """Metrics (percent) of one task's dev predictions; 'score' is its score
+  (module docstring)."""
+  if spec.glue_task:
+    task = glue_tasks.parse_task(spec.glue_task)
+    result = metrics_lib.glue_metrics(task.metrics, predictions,
+                                      features['label'])
+    result['score'] = glue_tasks.task_score(task, result, splits=('',))
+    return result
+  result = _kind_metrics(spec.kind, predictions, features, num_classes)
+  result['score'] = result[SCORE_METRIC[spec.kind]]
+  return result
 
 
 def _kind_metrics(kind, predictions, features,
@@ -78,10 +101,8 @@ class MultiTaskEvaluator:
         kept.setdefault(key, []).append(batch[key].numpy())
     predictions = np.concatenate(predictions)
     features = {k: np.concatenate(v) for k, v in kept.items()}
-    result = _kind_metrics(prepared.spec.kind, predictions, features,
-                           getattr(prepared, 'num_classes', None))
-    result['score'] = result[SCORE_METRIC[prepared.spec.kind]]
-    return result
+    return task_metrics(prepared.spec, predictions, features,
+                        getattr(prepared, 'num_classes', None))
 
   def evaluate(self) -> Dict[str, Dict[str, float]]:
     """task -> metrics, for every task."""

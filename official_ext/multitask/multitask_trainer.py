@@ -40,6 +40,7 @@ import tensorflow as tf
 import tf_keras
 
 
+from official_ext.finetuning import encoder_init
 from official_ext.finetuning import runner as finetune_runner
 from official_ext.multitask import batch_composition
 from official_ext.multitask import early_stopping as early_stopping_lib
@@ -202,6 +203,9 @@ def train(specs: Sequence[task_spec_lib.TaskSpec], config: TrainerConfig,
   config.check()
   task_spec_lib.check_specs(specs)
   strategy = strategy or tf.distribute.get_strategy()
+  if init_checkpoint:  # a task the encoder cannot take: before any data work
+    multitask_encoder.check_lengths(specs,
+                                    encoder_init.resolve(init_checkpoint))
   tf.io.gfile.makedirs(model_dir)
   cache_dir = cache_dir or os.path.join(model_dir, 'features')
   prepared = [supervised_data.prepare_task(s, vocab_file, cache_dir,
@@ -298,7 +302,8 @@ def train(specs: Sequence[task_spec_lib.TaskSpec], config: TrainerConfig,
     finetune_runner.write_json(stopping_path, stopper.state_dict())
     logging.info('update %d: mean score %.2f (best %.2f at %d) %s', at,
                  mean, decision.best, decision.best_step,
-                 {t: round(r['score'], 2) for t, r in results.items()})
+                 {t: {k: round(v, 2) for k, v in r.items()}
+                  for t, r in results.items()})
     last_eval = record
     return decision
 

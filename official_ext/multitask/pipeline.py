@@ -26,6 +26,9 @@ from typing import Any, Dict, List, Optional, Sequence
 from absl import logging
 import tensorflow as tf
 
+from official_ext.finetuning import encoder_init
+from official_ext.finetuning import glue_tasks
+from official_ext.finetuning import grid
 from official_ext.finetuning import runner as finetune_runner
 from official_ext.multitask import multitask_trainer
 from official_ext.multitask import task_spec as task_spec_lib
@@ -84,6 +87,34 @@ def _check(stages):
       raise PipelineError(f'stage {stage.name!r}: {e}') from e
 
 
+def _check_target(target, init_checkpoint, max_seq_length):
+  """Fails before stage 1 when the target's sequence length (its
+  `--max_seq_length` arg, else finetune's default for the task) exceeds the
+  positions of the encoder the stages train (those of the start encoder)."""
+  if target is None:
+    return
+  given = [a.split('=', 1)[1] for a in target.args
+           if a.startswith('--max_seq_length=')]
+  try:
+    tasks = [glue_tasks.parse_task(t) for t in target.task.split(',')]
+    source = (encoder_init.resolve(init_checkpoint) if init_checkpoint else
+              None)
+    for task in tasks:
+      length = (int(given[-1]) if given else
+                grid.DEFAULT_MAX_SEQ_LENGTH[grid.family(task)])
+      note = '' if given else f' (the {glue_tasks.full_name(task)} default)'
+      if source is not None:
+        encoder_init.check_sequence_fits(source, length,
+                                         '--max_seq_length', note)
+      elif length > max_seq_length:
+        raise encoder_init.EncoderInitError(
+            f'--max_seq_length={length}{note} exceeds the new '
+            f'encoder\'s {max_seq_length} position embeddings '
+            '(MultiTaskRun.max_seq_length)')
+  except ValueError as e:
+    raise PipelineError(f'target {target.task!r}: {e}') from e
+
+
 def run_finetune(target: FinetuneTarget, init_checkpoint: str,
                  vocab_file: str, model_dir: str) -> Dict[str, Any]:
   """Runs the finetune CLI on the target; returns its summary.json."""
@@ -120,6 +151,7 @@ def run_pipeline(stages: Sequence[Stage], model_dir: str, vocab_file: str,
     strategy: distribution strategy of the stages.
   """
   _check(stages)
+  _check_target(target, init_checkpoint, max_seq_length)
   results: List[Dict[str, Any]] = []
   current = init_checkpoint
   for index, stage in enumerate(stages, start=1):

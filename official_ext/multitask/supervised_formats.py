@@ -353,10 +353,18 @@ def class_labels(spec: task_spec.TaskSpec, train: Sequence[TextExample],
   """The label set in class-index order (None unless classification).
 
   `spec.labels`, else the GLUE task's labels, else the sorted labels of the
-  training split. Every train and dev label must be in it.
+  training split. Every train and dev label must be in it; a GLUE task's
+  labels keep its order (its F1 / MCC take class 1 as positive).
   """
   if spec.kind != 'classification':
     return None
+  glue = glue_tasks.GLUE_TASKS.get((spec.glue_task or '').removeprefix(
+      glue_tasks.GLUE_PREFIX))
+  if spec.labels and glue and tuple(spec.labels) != glue.labels:
+    raise SupervisedDataError(
+        f'task {spec.name!r}: labels {list(spec.labels)} differ from '
+        f'{spec.glue_task}\'s {list(glue.labels)}, whose order its GLUE '
+        'metrics read; leave labels unset.')
   if spec.labels:
     labels, source = tuple(spec.labels), 'the spec\'s labels'
   elif spec.resolved_format == 'glue':

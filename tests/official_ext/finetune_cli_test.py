@@ -3,11 +3,14 @@
 import csv
 import glob
 import json
+import logging
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
+from tensorflow.python.platform import tf_logging
 
 from official_ext import finetune
 from tests import cli_harness
@@ -46,13 +49,43 @@ def _common(export_dir, data_dir, model_dir):
               eval_batch_size=16, log_every=1)
 
 
+class _Records(logging.Handler):
+  """Collects the messages of a logger (what reaches the console)."""
+
+  def __init__(self):
+    super().__init__(logging.DEBUG)
+    self.messages = []
+
+  def emit(self, record):
+    self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def tf_log():
+  """Warnings TensorFlow / tf_keras log while the test runs (their console
+  channel, `tf_logging`, at WARNING whatever an earlier test set)."""
+  handler = _Records()
+  logger = logging.getLogger('tensorflow')
+  level = logger.level
+  logger.setLevel(logging.WARNING)
+  logger.addHandler(handler)
+  tf_logging.warning('probe: the handler sees tf_logging warnings')
+  yield handler.messages
+  logger.removeHandler(handler)
+  logger.setLevel(level)
+
+
 def test_end_to_end_classification_regression_span(capsys, export_dir,
-                                                    data_dir, tmp_path):
+                                                    data_dir, tmp_path,
+                                                    tf_log):
   model_dir = str(tmp_path / 'runs')
   flags = _common(export_dir, data_dir, model_dir)
   code, out, err = _run(capsys, task='glue/sst2,glue/stsb,squad/v1.1',
                         dropout_rate=0.2, **flags)
   assert code == 0, err
+  # The encoder's pooler, unused by both heads, is not trained: no warning.
+  assert tf_log[0].startswith('probe: ')
+  assert not [m for m in tf_log + [err] if 'Gradients do not exist' in m]
   assert '| median over seeds (TEAMS) |' in out and 'GLUE avg' in out
 
   with open(os.path.join(model_dir, 'results.csv')) as f:
@@ -170,6 +203,48 @@ def test_bad_inputs_stop_with_a_clear_message(capsys, export_dir, data_dir,
     assert part in err
   assert not glob.glob(str(tmp_path / 'runs' / '*' / '*' / 'seed*' /
                            'run.json'))
+
+
+def _short_encoder(export_dir, tmp_path, positions=64):
+  """A copy of the export whose config declares `positions` positions."""
+  short = str(tmp_path / 'short')
+  shutil.copytree(export_dir, short)
+  config = os.path.join(short, 'encoder_config.json')
+  with open(config) as f:
+    fields = json.load(f)
+  with open(config, 'w') as f:
+    json.dump(dict(fields, max_position_embeddings=positions), f)
+  return short, config
+
+
+@pytest.mark.parametrize('task,lengths,message', [
+    ('glue/sst2', dict(max_seq_length=128),
+     "--max_seq_length=128 exceeds the encoder's 64 position embeddings "
+     '(max_position_embeddings in {config}); use --max_seq_length=64 or '
+     'less'),
+    ('squad/v1.1', dict(max_seq_length=''),
+     "--max_seq_length=384 (the squad/v1.1 default) exceeds the encoder's "
+     '64 position embeddings (max_position_embeddings in {config}); use '
+     '--max_seq_length=64 or less'),
+    ('squad/v1.1', dict(max_seq_length=32, max_query_length=8, doc_stride=0),
+     '--doc_stride=0 must be >= 1 (context tokens between the starts of two '
+     'windows)'),
+    ('squad/v1.1', dict(max_seq_length=32, max_query_length=29),
+     '--max_query_length=29 leaves no context tokens in --max_seq_length=32 '
+     '(question + 3 special tokens); lower --max_query_length below 29'),
+])
+def test_lengths_the_encoder_cannot_take_stop_before_any_work(
+    capsys, export_dir, data_dir, tmp_path, task, lengths, message):
+  short, config = _short_encoder(export_dir, tmp_path)
+  flags = _common(short, data_dir, str(tmp_path / 'runs'))
+  flags.update(lengths)
+  if flags['max_seq_length'] == '':
+    del flags['max_seq_length']
+  code, out, err = _run(capsys, task=task, **flags)
+  assert code == 2
+  assert err == f'finetune: error: {message.format(config=config)}\n'
+  assert not out
+  assert not os.path.exists(tmp_path / 'runs')  # nothing prepared or built
 
 
 @pytest.mark.slow  # a fresh interpreter imports TensorFlow (~10 s)

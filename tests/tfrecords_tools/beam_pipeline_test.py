@@ -37,7 +37,7 @@ def _config():
   return build_config.BuildConfig(
       max_seq_length=32, max_predictions_per_seq=5, dupe_factor=2,
       pair_mode="nsp", aux_labels=("cap", "tf_idf", "tcp"), num_shards=3,
-      docs_per_chunk=2)
+      docs_per_chunk=2, max_undecodable_share=0.25)  # 1 of 4 lines below
 
 
 def _build(corpus_dir, out_dir, runner):

@@ -123,14 +123,20 @@ def test_max_lines(corpus_dir):
 
 def test_non_utf8_is_replaced_and_warned_once(tmp_path, caplog):
   path = tmp_path / "bad.txt"
-  path.write_bytes(b"ok line\n\ncaf\xe9 one\ncaf\xe9 two\n")
+  # 2 of 20 lines: the builder's limit (10%) accepts the file.
+  path.write_bytes(b"ok line\n" * 18 + b"\ncaf\xe9 one\ncaf\xe9 two\n")
   with caplog.at_level(logging.WARNING):
     lines = list(build_vocab.iter_corpus_lines([str(path)]))
-  assert lines == ["ok line", "caf\ufffd one", "caf\ufffd two"]
+  assert lines == ["ok line"] * 18 + ["caf\ufffd one", "caf\ufffd two"]
   warnings = [r.getMessage() for r in caplog.records
               if r.levelno == logging.WARNING]
   assert len(warnings) == 1
-  assert f"{path}:3 " in warnings[0]
+  assert f"{path}:20 " in warnings[0]
+  # Mostly non-UTF-8, or binary: refused as the builder refuses it.
+  path.write_bytes(b"ok line\ncaf\xe9 one\n")
+  with pytest.raises(build_vocab.BuildVocabError,
+                     match=r"1 of 2 lines \(50\.0%\) are not valid UTF-8"):
+    build_vocab.build_vocab(str(path), 100, True)
 
 
 def test_empty_corpus_is_an_error(tmp_path):

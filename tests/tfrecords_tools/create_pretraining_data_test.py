@@ -2,6 +2,8 @@
 import glob
 import json
 import os
+import random
+import re
 
 import numpy as np
 import pytest
@@ -9,6 +11,9 @@ import tensorflow as tf
 
 from official_ext.data import features as F
 from tests.tfrecords_tools import builder_fixtures as fx
+from tfrecords_tools import build_config
+from tfrecords_tools import create_pretraining_data as cpd
+from tfrecords_tools import line_decoding
 
 
 def _shards(out):
@@ -98,9 +103,19 @@ def test_bad_input_is_repaired_or_skipped_and_counted(tmp_path):
       b"Fine doc one.\nFine doc two.\n")
   (tmp_path / "empty.txt").write_bytes(b"")
   out = str(tmp_path / "out")
+  # 1 of 8 non-blank lines is not UTF-8: above the default 10% limit.
   proc = fx.run_cli(f"--input_file={tmp_path}/*.txt", f"--output_dir={out}",
-                    "--num_workers=1", "--pair_mode=so")
+                    "--num_workers=1", "--pair_mode=so",
+                    "--max_undecodable_share=0.125")
   assert proc.returncode == 0, proc.stderr[-3000:]
+  # The counts end the run's console output, not only the manifest.
+  manifest = os.path.join(out, "manifest.json")
+  assert proc.stderr.splitlines()[-2:] == [
+      "create_pretraining_data: skipped 1 document_too_short_for_so, 1 "
+      f"empty_file (examples in {manifest}).",
+      "create_pretraining_data: repaired 2 split_inside_sentence, 1 non_utf8_"
+      "line_decoded_with_replacement, 1 sentence_longer_than_sequence "
+      f"(examples in {manifest})."]
   r = _manifest(out)["report"]
   assert r["repaired"]["non_utf8_line_decoded_with_replacement"] == 1
   assert r["examples"]["non_utf8_line_decoded_with_replacement"] == [
@@ -161,3 +176,76 @@ def test_unreadable_input_names_the_file(tmp_path):
   assert proc.returncode == 2
   assert f"Cannot read input {bad}" in proc.stderr
   assert "Traceback" not in proc.stderr
+
+
+def test_empty_input_fails_with_the_skip_summary(tmp_path):
+  (tmp_path / "empty.txt").write_bytes(b"")
+  (tmp_path / "blank.txt").write_bytes(b"\n \n\n")
+  out = tmp_path / "out"
+  proc = fx.run_cli(f"--input_file={tmp_path}/*.txt", f"--output_dir={out}",
+                    "--num_workers=2")
+  assert proc.returncode == 2
+  assert proc.stderr.splitlines()[-1] == (
+      "create_pretraining_data: error: 0 instances written (2 empty_file); "
+      "fix the input or pass --allow_empty.")
+  assert "Traceback" not in proc.stderr
+  assert os.listdir(out) == []  # no empty shard, no manifest
+
+
+def _one_sentence_documents(path):
+  path.write_text("One lonely sentence.\n\nAnother lonely one.\n\n"
+                  "A third.\n")
+  return str(path)
+
+
+def test_all_skipped_input_is_accepted_with_allow_empty(tmp_path):
+  src = _one_sentence_documents(tmp_path / "short.txt")
+  out = str(tmp_path / "out")
+  proc = fx.run_cli(f"--input_file={src}", f"--output_dir={out}",
+                    "--pair_mode=so", "--allow_empty", "--num_workers=1")
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  m = _manifest(out)
+  assert m["totals"]["instances"] == 0
+  assert m["report"]["skipped"] == {"document_too_short_for_so": 3}
+
+
+def _config(**overrides):
+  return build_config.BuildConfig(**dict(dict(
+      max_seq_length=32, max_predictions_per_seq=5, dupe_factor=2,
+      num_shards=2, docs_per_chunk=2, pair_mode="so"), **overrides))
+
+
+def test_all_skipped_input_fails_without_allow_empty(tmp_path):
+  src = _one_sentence_documents(tmp_path / "short.txt")
+  out = tmp_path / "out"
+  with pytest.raises(cpd.EmptyBuildError, match=re.escape(
+      "0 instances written (3 document_too_short_for_so); fix the input or "
+      "pass --allow_empty.")):
+    cpd.run(_config(), src, fx.VOCAB, str(out))
+  assert os.listdir(out) == []
+
+
+_RANDOM = random.Random(0).randbytes(20000)
+
+
+@pytest.mark.parametrize("content,message", [
+    # Random bytes without NUL: none of the 89 lines is UTF-8.
+    (_RANDOM.replace(b"\x00", b""),
+     r"Input {src}: 89 of 89 lines \(100\.0%\) are not valid UTF-8, more "
+     r"than --max_undecodable_share=0\.1; convert the file to UTF-8 or "
+     r"leave it out\."),
+    # Plain random bytes hold NULs.
+    (_RANDOM, r"Input {src} looks binary \(a NUL byte on line \d+\)"),
+    (b"a text line\nwith a \x00 inside\n",
+     r"Input {src} looks binary \(a NUL byte on line 2\); give UTF-8 text "
+     r"\(--input_file\)\."),
+])
+def test_random_bytes_and_binary_files_are_refused(tmp_path, content,
+                                                    message):
+  src = tmp_path / "input.txt"
+  src.write_bytes(content)
+  out = tmp_path / "out"
+  with pytest.raises(line_decoding.UndecodableInputError,
+                     match=message.format(src=re.escape(str(src)))):
+    cpd.run(_config(), str(src), fx.VOCAB, str(out), num_workers=2)
+  assert not glob.glob(str(out / "*"))  # no shard, no temp file

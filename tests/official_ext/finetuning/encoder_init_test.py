@@ -142,3 +142,61 @@ def test_with_dropout_changes_only_the_dropout(tiny_export):
   with pytest.raises(encoder_init.EncoderInitError,
                      match=r'--dropout_rate must lie in \[0, 1\), got 1.5'):
     encoder_init.with_dropout(source, 1.5)
+
+
+def test_sequence_fit_names_the_flag_and_both_numbers(tiny_export):
+  source = encoder_init.resolve(tiny_export)
+  assert encoder_init.max_positions(source) == 512
+  assert encoder_init.check_sequence_fits(source, 512) == 512
+  with pytest.raises(encoder_init.EncoderInitError, match=re.escape(
+      "--max_seq_length=513 exceeds the encoder's 512 position embeddings "
+      f'(max_position_embeddings in {source.config_file}); use '
+      '--max_seq_length=512 or less')):
+    encoder_init.check_sequence_fits(source, 513)
+  # SQuAD windows: 64 - 60 - 3 = 1 context token at least; any stride >= 1
+  # (a stride beyond the window gives windows that do not overlap).
+  assert encoder_init.check_sequence_fits(source, 64, max_query_length=60,
+                                          doc_stride=128) == 512
+  with pytest.raises(encoder_init.EncoderInitError,
+                     match=re.escape('--doc_stride=0 must be >= 1')):
+    encoder_init.check_sequence_fits(source, 64, max_query_length=16,
+                                     doc_stride=0)
+  with pytest.raises(encoder_init.EncoderInitError,
+                     match='--max_query_length=61 leaves no context tokens'):
+    encoder_init.check_sequence_fits(source, 64, max_query_length=61)
+  # A BERT config without the field: BertEncoderConfig's default, 512.
+  bert = encoder_init.EncoderSource(
+      '', encoders.EncoderConfig(type='bert'), 'bert.json', {})
+  assert encoder_init.max_positions(bert) == 512
+
+
+@pytest.mark.parametrize('encoder_type,pooler', [('bert', 'pooler_transform'),
+                                                 ('any', 'cls_transform')])
+def test_unused_pooler_is_not_trained(tiny_export, encoder_type, pooler):
+  from official.nlp.modeling import models  # pylint: disable=g-import-not-at-top
+  if encoder_type == 'bert':
+    config = encoders.EncoderConfig(
+        type='bert', bert=encoders.BertEncoderConfig(
+            vocab_size=30, hidden_size=16, num_layers=1,
+            num_attention_heads=2, intermediate_size=32))
+  else:
+    config = encoder_init.resolve(tiny_export).encoder_config
+  expected = [f'{pooler}/kernel:0', f'{pooler}/bias:0']
+
+  def trainable(model):
+    return {v.name for v in model.trainable_variables}
+
+  for build in (lambda e: models.BertClassifier(e, 2,
+                                                use_encoder_pooler=False),
+                lambda e: models.BertSpanLabeler(e)):
+    model = build(encoders.build_encoder(config))
+    variables = {v.name for v in model.variables}
+    assert set(expected) <= trainable(model)
+    assert encoder_init.freeze_unused_pooler(model) == expected
+    assert not set(expected) & trainable(model)
+    assert {v.name for v in model.variables} == variables  # still restored
+  # A classifier that reads the pooled output keeps training its pooler.
+  model = models.BertClassifier(encoders.build_encoder(config), 2,
+                                use_encoder_pooler=True)
+  assert encoder_init.freeze_unused_pooler(model) == []
+  assert set(expected) <= trainable(model)

@@ -40,3 +40,10 @@ def test_metric_keys_and_scores():
   squad = glue_tasks.SQUAD_TASKS['v1.1']
   assert glue_tasks.task_score(squad, {'exact_match': 70.0, 'f1': 80.0}) \
       == 80.0
+  # One dev file's metrics without split suffixes (multi-task validation).
+  assert glue_tasks.task_score(mnli, {'accuracy': 79.0}, splits=('',)) == 79.0
+  assert glue_tasks.task_score(mnli, {'accuracy_mm': 82.0},
+                               splits=('mm',)) == 82.0
+  mrpc = glue_tasks.GLUE_TASKS['mrpc']
+  assert glue_tasks.task_score(mrpc, {'f1': 90.0, 'accuracy': 80.0},
+                               splits=('',)) == 85.0

@@ -6,14 +6,19 @@ computed by hand: accuracy, binary F1, Pearson / Spearman, span exact match
 and token F1, multiple-choice accuracy, and their mean (`mean_score`).
 """
 
+import os
 import types
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from official_ext.finetuning import glue_tasks
+from official_ext.finetuning import metrics as metrics_lib
 from official_ext.multitask import multitask_eval as mte
+from official_ext.multitask import supervised_data
 from official_ext.multitask import task_spec
+from tests.official_ext.finetuning import finetuning_fixtures as ffx
 
 # task -> (kind, num_classes, predictions, gold).
 TASKS = {
@@ -174,3 +179,66 @@ def test_mean_score():
                          'c': {'score': 60.0, 'f1': 0.0}}) == 60.0
   with pytest.raises(ValueError, match='no task results'):
     mte.mean_score({})
+
+
+class _Constant(_Model):
+  """Predicts class `value` for every example."""
+
+  def __init__(self, tasks, value):
+    super().__init__(tasks)
+    self.value = value
+
+  def __call__(self, features, task=None, training=None):
+    self.calls.append((task, training))
+    return tf.fill(tf.shape(features['label']), self.value)
+
+
+def test_cola_format_task_predicting_one_class_scores_mcc_zero(tmp_path):
+  # Dev: 7 acceptable (1), 3 not (0). All-1 predictions are 70% accurate,
+  # but GLUE scores CoLA by Matthews correlation, which is 0 for them.
+  dev = [(s, None, label) for s, label in
+         zip(ffx.sentences(10, seed=1), '1101101101')]
+  folder = ffx.write_glue(tmp_path, 'cola', ffx.classification_examples(8),
+                          dev)
+  spec = task_spec.TaskSpec(
+      'cola', 'classification', os.path.join(folder, 'train.tsv'),
+      os.path.join(folder, 'dev.tsv'), glue_task='glue/cola',
+      max_seq_length=32)
+  prepared = supervised_data.prepare_task(spec, ffx.VOCAB_FILE,
+                                          str(tmp_path / 'cache'))
+  for value, expected in ((1, 0.0), (0, 0.0)):
+    evaluator = mte.MultiTaskEvaluator(_Constant(['cola'], value), [prepared],
+                                       batch_size=4)
+    assert evaluator.evaluate_task('cola') == {'mcc': expected,
+                                               'score': expected}
+
+
+def test_glue_tasks_use_the_finetune_metrics_and_score():
+  pred, gold = [1, 0, 0, 1, 1, 0, 1], [1, 0, 1, 1, 0, 0, 1]
+  x = np.array([0.5, 1.0, 2.0, 4.0], np.float32)
+  sim, sim_gold = x ** 2, x  # ranks agree: Spearman 100, Pearson below
+  cases = {
+      # MRPC: F1 75 and accuracy 5/7, score their mean (GLUE).
+      'glue/mrpc': (pred, gold, {'f1': 75.0, 'accuracy': 500 / 7},
+                    (75.0 + 500 / 7) / 2),
+      'glue/sst2': (pred, gold, {'accuracy': 500 / 7}, 500 / 7),
+      'glue/mnli': ([2, 0, 1], [2, 1, 1], {'accuracy': 200 / 3}, 200 / 3),
+      'glue/stsb': (sim, sim_gold, {'pearson': _pearson(sim, sim_gold),
+                                    'spearman': 100.0},
+                    (_pearson(sim, sim_gold) + 100.0) / 2),
+  }
+  for name, (p, g, metrics, score) in cases.items():
+    kind = 'regression' if name == 'glue/stsb' else 'classification'
+    spec = task_spec.TaskSpec('t', kind, 'a.tsv', 'b.tsv', glue_task=name)
+    out = mte.task_metrics(spec, np.asarray(p), {'label': np.asarray(g)})
+    assert out == pytest.approx(dict(metrics, score=score)), name
+    # The very numbers `official_ext.finetune` records for the task.
+    task = glue_tasks.parse_task(name)
+    finetune = metrics_lib.glue_metrics(task.metrics, p, g)
+    assert {k: out[k] for k in finetune} == finetune
+  # A task without glue_task keeps its kind's metrics and score.
+  spec = task_spec.TaskSpec('t', 'classification', 'a.tsv', 'b.tsv')
+  assert mte.task_metrics(spec, np.asarray(pred), {'label': np.asarray(gold)},
+                          num_classes=2) == pytest.approx(
+                              {'accuracy': 500 / 7, 'f1': 75.0,
+                               'score': 500 / 7})

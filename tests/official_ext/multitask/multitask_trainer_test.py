@@ -182,7 +182,10 @@ def test_end_to_end_four_kinds(e2e):
     assert record['mean_score'] == pytest.approx(np.mean(scores))
     assert set(record['tasks']['tiny_squad']) == {'exact_match', 'f1',
                                                   'score'}
-    assert set(record['tasks']['sst2']) == {'accuracy', 'f1', 'score'}
+    # SST-2 names its GLUE task: GLUE's metric (accuracy) is its score.
+    assert set(record['tasks']['sst2']) == {'accuracy', 'score'}
+    assert record['tasks']['sst2']['score'] == record['tasks']['sst2'][
+        'accuracy']
     assert set(record['tasks']['agnews']) == {'accuracy', 'score'}
   assert evals[0]['improved'] is True
   assert summary['last_eval'] == evals[-1]
@@ -427,6 +430,19 @@ def test_task_longer_than_the_encoder_positions(tiny, tmp_path):
                      match="task 'tiny_squad': max_seq_length=64 exceeds the "
                      "encoder's 32 position embeddings"):
     _train([tiny['topic'], tiny['span']], tiny, tmp_path, max_seq_length=32)
+
+
+def test_task_longer_than_the_init_encoder_stops_before_data_work(e2e, tiny,
+                                                                  tmp_path):
+  spec = dataclasses.replace(tiny['topic'], max_seq_length=2 * MAX_LEN)
+  with pytest.raises(task_spec.TaskSpecError,
+                     match=f"task 'tiny_topic': max_seq_length={2 * MAX_LEN} "
+                     f"exceeds the encoder's {MAX_LEN} position embeddings"):
+    mt.train([spec], _config(), vocab_file=mfx.VOCAB_FILE,
+             model_dir=str(tmp_path / 'run'), init_checkpoint=e2e['export'],
+             cache_dir=str(tmp_path / 'cache'))
+  assert not os.path.exists(tmp_path / 'cache')  # nothing was tokenized
+  assert not os.path.exists(tmp_path / 'run')
 
 
 def test_every_weight_zero(tiny, tmp_path):

@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -103,3 +104,37 @@ def test_every_weight_zero_is_refused(tmp_path):
   stage = pipeline.Stage('s', [dataclasses.replace(topic, weight=0.0)])
   with pytest.raises(pipeline.PipelineError, match='weight 0'):
     pipeline.run_pipeline([stage], str(tmp_path / 'run'), 'vocab.txt')
+
+
+@pytest.mark.parametrize('task,args,message', [
+    ('squad/v1.1', (), "target 'squad/v1.1': --max_seq_length=384 (the "
+     "squad/v1.1 default) exceeds the new encoder's 64 position embeddings "
+     '(MultiTaskRun.max_seq_length)'),
+    ('glue/sst2', ('--seeds=1', '--max_seq_length=65'),
+     "target 'glue/sst2': --max_seq_length=65 exceeds"),
+])
+def test_a_target_longer_than_the_encoder_stops_before_stage_one(
+    tmp_path, task, args, message):
+  topic = mfx.write_classification_tsv(str(tmp_path))
+  target = pipeline.FinetuneTarget(task, str(tmp_path), args)
+  with pytest.raises(pipeline.PipelineError, match=re.escape(message)):
+    pipeline.run_pipeline([pipeline.Stage('s', [topic])],
+                          str(tmp_path / 'run'), 'vocab.txt',
+                          max_seq_length=64, target=target)
+  assert not os.path.exists(tmp_path / 'run')
+
+
+def test_a_target_longer_than_the_start_encoder_is_refused(tmp_path):
+  export = tmp_path / 'export'
+  export.mkdir()
+  (export / 'encoder_config.json').write_text(json.dumps(
+      {'hidden_size': 16, 'num_layers': 1, 'max_position_embeddings': 64}))
+  tf.train.Checkpoint(v=tf.Variable(1.0)).save(str(export / 'encoder' /
+                                                  'ckpt'))
+  with pytest.raises(pipeline.PipelineError, match=re.escape(
+      "target 'glue/sst2': --max_seq_length=128 (the glue/sst2 default) "
+      "exceeds the encoder's 64 position embeddings (max_position_embeddings"
+      f" in {export / 'encoder_config.json'}); use --max_seq_length=64 or "
+      'less')):
+    pipeline._check_target(pipeline.FinetuneTarget('glue/sst2', 'data'),
+                           str(export), 512)

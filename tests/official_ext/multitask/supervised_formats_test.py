@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import os
+import re
 
 import pytest
 
@@ -261,6 +262,18 @@ def test_class_labels_sorted_given_or_glue(tmp_path):
   assert f'{dev}:2' in str(error.value)
   assert "['a', 'b'] (the labels of the training split)" in str(error.value)
   assert sf.class_labels(_spec(train, kind='regression'), read, read) is None
+
+
+def test_glue_task_keeps_its_label_order():
+  spec = mfx.sst2_spec()
+  read = sf.read_split(spec, 'dev')
+  same = dataclasses.replace(spec, labels=('0', '1'))
+  assert sf.class_labels(same, read, read) == ('0', '1')
+  swapped = dataclasses.replace(spec, labels=('1', '0'))
+  with pytest.raises(sf.SupervisedDataError, match=re.escape(
+      "task 'sst2': labels ['1', '0'] differ from glue/sst2's ['0', '1'], "
+      'whose order its GLUE metrics read; leave labels unset.')):
+    sf.class_labels(swapped, read, read)
 
 
 def test_single_label_training_split_is_refused(tmp_path):
