@@ -121,7 +121,8 @@ def iter_documents(path: str,
 
 def iter_chunks(paths: Sequence[str], docs_per_chunk: int,
                 report: build_report.BuildReport,
-                file_indices: Sequence[int] = None) -> Iterator[Chunk]:
+                file_indices: Sequence[int] = None,
+                source=None) -> Iterator[Chunk]:
   """Yields chunks of every file in order.
 
   Args:
@@ -130,6 +131,8 @@ def iter_chunks(paths: Sequence[str], docs_per_chunk: int,
     report: receives skips/repairs.
     file_indices: the files' positions in the full input list (defaults to
       0..len(paths)-1); lets a runner read a subset of the files.
+    source: a corpus_source.CorpusSource whose `iter_documents` reads the
+      inputs (default: BERT-format text).
   """
   if docs_per_chunk < 2:
     raise ValueError(f"docs_per_chunk must be >= 2, got {docs_per_chunk}")
@@ -137,7 +140,8 @@ def iter_chunks(paths: Sequence[str], docs_per_chunk: int,
     file_indices = range(len(paths))
   for file_index, path in zip(file_indices, paths):
     pending, current, chunk_index = None, [], 0
-    for doc in iter_documents(path, report):
+    read = iter_documents if source is None else source.iter_documents
+    for doc in read(path, report):
       current.append(doc)
       if len(current) == docs_per_chunk:
         if pending is not None:

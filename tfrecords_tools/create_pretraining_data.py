@@ -25,6 +25,7 @@ from absl import logging
 from official_ext.data import features
 from tfrecords_tools import build_config
 from tfrecords_tools import corpus_reader
+from tfrecords_tools import corpus_source
 from tfrecords_tools import manifest as manifest_lib
 from tfrecords_tools import sentence_pairing
 from tfrecords_tools import vocab as vocab_lib
@@ -38,7 +39,8 @@ def define_flags():
   # Model Garden's names.
   flags.DEFINE_string("input_file", None, "Comma-separated files or globs of "
                       "BERT-format text (a sentence a line, a blank line between "
-                      "documents), plain or .gz.")
+                      "documents), plain or .gz; or of JSONL / Parquet with "
+                      "--input_format.")
   flags.DEFINE_string("output_file", None, "Model Garden compatibility: its "
                       "directory becomes --output_dir and its base name the "
                       "shard prefix.")
@@ -82,6 +84,7 @@ def define_flags():
                        "shard's output (total over shards; local runner).")
   flags.DEFINE_string("runner", "local", "'local', or an Apache Beam runner "
                       "name (DirectRunner, DataflowRunner, FlinkRunner...).")
+  corpus_source.define_flags()
 
 
 def config_from_flags() -> build_config.BuildConfig:
@@ -106,11 +109,17 @@ def config_from_flags() -> build_config.BuildConfig:
 
 
 def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
-        idf_file=None, num_workers=1, shuffle_buffer=20000, runner="local"):
-  """Builds the shards and the manifest; returns the manifest dict."""
+        idf_file=None, num_workers=1, shuffle_buffer=20000, runner="local",
+        source=None):
+  """Builds the shards and the manifest; returns the manifest dict.
+
+  `source` (a corpus_source.CorpusSource, default BERT text) says how
+  `input_patterns` are read.
+  """
   start = time.time()
+  source = source or corpus_source.CorpusSource()
   vocab = vocab_lib.load_vocab(vocab_file)
-  files = corpus_reader.expand_inputs(input_patterns)
+  files = source.expand(input_patterns)
   os.makedirs(output_dir, exist_ok=True)
   # TensorFlow is imported only here, never by the worker processes.
   from tfrecords_tools import idf_pass  # pylint: disable=g-import-not-at-top
@@ -121,7 +130,7 @@ def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
   if "tf_idf" in config.aux_labels:
     idf, idf_meta = idf_pass.load_or_count(
         idf_file or os.path.join(output_dir, "idf.json"), files, tokenizer,
-        vocab, config.do_lower_case, config.docs_per_chunk)
+        vocab, config.do_lower_case, config.docs_per_chunk, source)
   if runner == "local":
     from tfrecords_tools import local_builder  # pylint: disable=g-import-not-at-top
     from tfrecords_tools import shard_writer  # pylint: disable=g-import-not-at-top
@@ -130,14 +139,16 @@ def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
       logging.warning("Removed %s left by an earlier run.", stale)
     report, stats = local_builder.build(config, files, vocab, tokenizer, idf,
                                         output_dir, prefix, shuffle_buffer,
-                                        num_workers)
+                                        num_workers, source)
     shards = shard_writer.finalize(output_dir, prefix, stats)
   else:
     from tfrecords_tools import beam_pipeline  # pylint: disable=g-import-not-at-top
     report, shards = beam_pipeline.run(config, files, vocab, idf, output_dir,
-                                       prefix, runner, shuffle_buffer)
+                                       prefix, runner, shuffle_buffer,
+                                       source=source)
   manifest = manifest_lib.make(config, files, vocab, idf_meta, shards, report,
                                time.time() - start, num_workers, runner)
+  manifest["source"] = source.describe()
   manifest_lib.write(os.path.join(output_dir, "manifest.json"), manifest)
   return manifest
 
@@ -147,14 +158,18 @@ def main(argv):
   if FLAGS.output_file and not FLAGS.output_dir:
     FLAGS.output_dir = os.path.dirname(FLAGS.output_file) or "."
     FLAGS.shard_prefix = os.path.basename(FLAGS.output_file) or "pretrain"
-  for name in ("input_file", "vocab_file", "output_dir"):
+  required = ["vocab_file", "output_dir"]
+  if FLAGS.input_format != "tfds":
+    required.insert(0, "input_file")
+  for name in required:
     if not getattr(FLAGS, name):
       raise app.UsageError(f"--{name} is required.")
   try:
     config = config_from_flags()
     manifest = run(config, FLAGS.input_file, FLAGS.vocab_file,
                    FLAGS.output_dir, FLAGS.shard_prefix, FLAGS.idf_file,
-                   FLAGS.num_workers, FLAGS.shuffle_buffer, FLAGS.runner)
+                   FLAGS.num_workers, FLAGS.shuffle_buffer, FLAGS.runner,
+                   corpus_source.from_flags(FLAGS))
   except (corpus_reader.InputError, vocab_lib.VocabError, ValueError) as e:
     print(f"create_pretraining_data: error: {e}", file=sys.stderr)
     sys.exit(2)

@@ -16,7 +16,7 @@ from tfrecords_tools import term_frequency
 
 
 def load_or_count(idf_file, files, tokenizer, vocab, do_lower_case,
-                  docs_per_chunk):
+                  docs_per_chunk, source=None):
   """Returns (idf float32 [vocab], metadata dict); counts if needed."""
   if os.path.exists(idf_file):
     idf, meta = term_frequency.load_idf(idf_file, vocab.sha256, len(vocab),
@@ -28,7 +28,8 @@ def load_or_count(idf_file, files, tokenizer, vocab, do_lower_case,
   df = np.zeros(len(vocab), np.int64)
   num_docs = 0
   scratch = build_report.BuildReport()  # the build itself reports bad input
-  for chunk in corpus_reader.iter_chunks(files, docs_per_chunk, scratch):
+  for chunk in corpus_reader.iter_chunks(files, docs_per_chunk, scratch,
+                                         source=source):
     tc = tokenizer.tokenize(chunk, scratch, with_cap=False)
     df += term_frequency.document_frequencies(
         tc.ids, tc.sentence_bounds[tc.doc_bounds], len(vocab))

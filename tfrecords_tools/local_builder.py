@@ -97,7 +97,7 @@ class _Progress:
 
 
 def build(config, files, vocab, tokenizer, idf, output_dir, prefix,
-          shuffle_buffer, num_workers):
+          shuffle_buffer, num_workers, source=None):
   """Builds every shard into temp files.
 
   Returns:
@@ -105,7 +105,8 @@ def build(config, files, vocab, tokenizer, idf, output_dir, prefix,
   """
   report = build_report.BuildReport()
   progress = _Progress()
-  chunks = corpus_reader.iter_chunks(files, config.docs_per_chunk, report)
+  chunks = corpus_reader.iter_chunks(files, config.docs_per_chunk, report,
+                                     source=source)
   with_cap = "cap" in config.aux_labels
   if num_workers <= 1:
     share = _Share(0, 1, config, vocab, idf, output_dir, prefix,
