@@ -39,6 +39,8 @@ from official_ext.finetuning import encoder_init
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import metrics as metrics_lib
 from official_ext.finetuning import squad_data
+from official_ext.finetuning import superglue_eval
+from official_ext.finetuning import superglue_tasks
 from official_ext.trainer import optimizer_builder
 
 RUN_FILE = 'run.json'
@@ -111,33 +113,41 @@ def _build_task(task, cfg, source, prepared, vocab_file, run_dir):
       config, logging_dir=run_dir), train_data
 
 
-def _evaluate_glue(task, mg_task, model, cfg, prepared, run_dir):
-  """Dev metrics (percent) of a GLUE run; writes predictions*.tsv."""
+def _predict(task, mg_task, model, cfg, path, count):
+  """(example ids, label ids, outputs) of every example of a TFRecord."""
   infer = tf.function(
       lambda features: mg_task.inference_step(features, model),
       reduce_retracing=True)
+  data_cfg = sentence_prediction_dataloader.SentencePredictionDataConfig(
+      input_path=path, global_batch_size=cfg.eval_batch_size,
+      is_training=False, drop_remainder=False,
+      seq_length=cfg.max_seq_length, include_example_id=True,
+      label_type='float' if task.is_regression else 'int')
+  ids, labels, outputs = [], [], []
+  for batch in mg_task.build_inputs(data_cfg):
+    ids.append(batch.pop('example_id').numpy())
+    labels.append(batch.pop('label_ids').numpy())
+    outputs.append(infer(batch).numpy())
+  ids = np.concatenate(ids)
+  if len(ids) != count:
+    raise RuntimeError(f'evaluated {len(ids)} of {count} examples of {path}')
+  return ids, np.concatenate(labels), np.concatenate(outputs)
+
+
+def _evaluate_glue(task, mg_task, model, cfg, prepared, run_dir):
+  """Dev metrics (percent) of a GLUE run; writes predictions*.tsv."""
+  if superglue_tasks.is_superglue(task):  # grouped predictions, own files
+    return superglue_eval.evaluate(
+        task, prepared, run_dir,
+        lambda path, count: _predict(task, mg_task, model, cfg, path, count))
   results = {}
   for split, path in prepared.eval_paths.items():
-    data_cfg = sentence_prediction_dataloader.SentencePredictionDataConfig(
-        input_path=path, global_batch_size=cfg.eval_batch_size,
-        is_training=False, drop_remainder=False,
-        seq_length=cfg.max_seq_length, include_example_id=True,
-        label_type='float' if task.is_regression else 'int')
-    ids, labels, outputs = [], [], []
-    for batch in mg_task.build_inputs(data_cfg):
-      ids.append(batch.pop('example_id').numpy())
-      labels.append(batch.pop('label_ids').numpy())
-      outputs.append(infer(batch).numpy())
-    ids = np.concatenate(ids)
-    labels = np.concatenate(labels)
-    outputs = np.concatenate(outputs)
+    ids, labels, outputs = _predict(task, mg_task, model, cfg, path,
+                                    prepared.num_eval[split])
     if task.is_regression:
       predictions = outputs.reshape(-1)
     else:
       predictions = np.argmax(outputs, axis=-1)
-    if len(ids) != prepared.num_eval[split]:
-      raise RuntimeError(f'evaluated {len(ids)} of {prepared.num_eval[split]}'
-                         f' examples of {path}')
     values = metrics_lib.glue_metrics(task.metrics, predictions, labels)
     results.update({glue_tasks.metric_key(k, split): v
                     for k, v in values.items()})
