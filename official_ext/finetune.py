@@ -33,6 +33,7 @@ from official.nlp.configs import encoders
 from official_ext import encoder_flags  # pylint: disable=unused-import
 from official_ext.finetuning import encoder_init
 from official_ext.finetuning import glue_data
+from official_ext.finetuning import glue_submission
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import grid
 from official_ext.finetuning import reporting
@@ -137,6 +138,10 @@ def finetune(flag_values) -> dict:
           task, flag_values.data_dir, vocab_file, cache_dir, max_seq_length,
           flag_values.do_lower_case, flag_values.data_source,
           flag_values.tfds_data_dir, flag_values.skip_bad_rows)
+      if flag_values.predict_test:
+        prepared.test = glue_submission.prepare(
+            task, flag_values.data_dir, cache_dir, vocab_file,
+            max_seq_length, flag_values.do_lower_case)
     else:
       if not flag_values.data_dir:
         raise squad_data.SquadDataError(

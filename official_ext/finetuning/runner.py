@@ -36,6 +36,7 @@ from official.nlp.tasks import question_answering
 from official.nlp.tasks import sentence_prediction
 
 from official_ext.finetuning import encoder_init
+from official_ext.finetuning import glue_submission
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import metrics as metrics_lib
 from official_ext.finetuning import squad_data
@@ -159,6 +160,10 @@ def _evaluate_glue(task, mg_task, model, cfg, prepared, run_dir):
           f.write(f'{i}\t{label:.4f}\t{pred:.4f}\n')
         else:
           f.write(f'{i}\t{task.labels[label]}\t{task.labels[pred]}\n')
+  if getattr(prepared, 'test', None):  # --predict_test: leaderboard TSVs
+    glue_submission.predict_test(
+        task, prepared.test, run_dir,
+        lambda path, count: _predict(task, mg_task, model, cfg, path, count))
   return results
 
 
