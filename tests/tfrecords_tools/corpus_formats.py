@@ -16,15 +16,8 @@ TFDS_NAME = "tiny_text_corpus"
 def documents(count=8, max_sentences=9, skip=0):
   """[[sentence]] documents the splitter reproduces from their paragraphs."""
   splitter = sentence_splitter.SentenceSplitter("syntok")
-  docs, cur, out = [], [], []
-  with open(fx.CORPUS, encoding="utf-8") as f:
-    for line in f:
-      if line.strip():
-        cur.append(line.strip())
-      elif cur:
-        docs.append(cur[:max_sentences])
-        cur = []
-  for doc in docs[skip:]:
+  out = []
+  for doc in fx.corpus_documents(max_sentences)[skip:]:
     if len(doc) >= 3 and splitter.split_document(document_text(doc)) == doc:
       out.append(doc)
       if len(out) == count:

@@ -147,17 +147,23 @@ def test_v2_abstain_everywhere_and_ties():
   assert out['exact_match'] == pytest.approx(200 / 3)
 
 
-@pytest.mark.parametrize('seed', [0, 1, 2])
-def test_v2_best_scores_equal_official_script(seed):
+def _random_v2(seed, count):
+  """(answers, predictions, na scores) of `count` random v2 questions."""
   rng = np.random.default_rng(seed)
   words = ['alpha', 'beta', 'gamma', 'delta', 'the', 'epsilon']
   answers, predictions, na = {}, {}, {}
-  for i in range(40):
+  for i in range(count):
     qid = f'q{i}'
     answers[qid] = ([] if rng.random() < 0.4 else
                     [' '.join(rng.choice(words, 2))])
     predictions[qid] = ' '.join(rng.choice(words, rng.integers(1, 3)))
     na[qid] = float(rng.normal())  # distinct: no ties
+  return answers, predictions, na
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_v2_best_scores_equal_official_script(seed):
+  answers, predictions, na = _random_v2(seed, 40)
   ours = metrics.squad_v2_metrics(predictions, na, answers)
   official = squad_evaluate_v2_0.evaluate(_dataset(answers), predictions, na)
   assert ours['exact_match'] == pytest.approx(official['final_exact'])
@@ -169,15 +175,7 @@ def test_v2_best_scores_equal_official_script(seed):
 
 @pytest.mark.parametrize('seed', [3, 4])
 def test_v2_breakdown_equals_official_script_at_the_chosen_threshold(seed):
-  rng = np.random.default_rng(seed)
-  words = ['alpha', 'beta', 'gamma', 'delta', 'the', 'epsilon']
-  answers, predictions, na = {}, {}, {}
-  for i in range(30):
-    qid = f'q{i}'
-    answers[qid] = ([] if rng.random() < 0.4 else
-                    [' '.join(rng.choice(words, 2))])
-    predictions[qid] = ' '.join(rng.choice(words, rng.integers(1, 3)))
-    na[qid] = float(rng.normal())
+  answers, predictions, na = _random_v2(seed, 30)
   ours = metrics.squad_v2_metrics(predictions, na, answers)
   # The official script abstains where na_prob > 1.0: shift our scores so
   # that its rule is ours at the best F1 threshold.
