@@ -47,26 +47,37 @@ def _flat(task, row, names) -> Dict[str, Any]:
   return record
 
 
+def _by_idx(items):
+  return sorted(items, key=lambda item: item['idx'])
+
+
 def _multirc(task, rows, names) -> List[Dict[str, Any]]:
+  """Answer rows (stored in any order) -> passages of questions of answers."""
   passages: Dict[int, Dict[str, Any]] = {}
+  questions: Dict[Tuple[int, int], Dict[str, Any]] = {}
   for row in rows:
     idx = row['idx']
-    p = passages.setdefault(int(idx['paragraph']), {
-        'idx': int(idx['paragraph']),
-        'passage': {'text': _text(row['paragraph']), 'questions': []}})
-    questions = p['passage']['questions']
-    if not questions or questions[-1]['idx'] != int(idx['question']):
-      questions.append({'idx': int(idx['question']),
-                        'question': _text(row['question']), 'answers': []})
+    p, q = int(idx['paragraph']), int(idx['question'])
+    passages.setdefault(p, {'idx': p, 'passage': {
+        'text': _text(row['paragraph']), 'questions': []}})
+    if (p, q) not in questions:
+      questions[p, q] = {'idx': q, 'question': _text(row['question']),
+                         'answers': []}
+      passages[p]['passage']['questions'].append(questions[p, q])
     answer = {'idx': int(idx['answer']), 'text': _text(row['answer'])}
     label = _label(task, row, names)
     if label is not None:
       answer['label'] = label
-    questions[-1]['answers'].append(answer)
-  return list(passages.values())
+    questions[p, q]['answers'].append(answer)
+  for question in questions.values():
+    question['answers'] = _by_idx(question['answers'])
+  for passage in passages.values():
+    passage['passage']['questions'] = _by_idx(passage['passage']['questions'])
+  return _by_idx(passages.values())
 
 
 def _record(rows) -> List[Dict[str, Any]]:
+  """Query rows (stored in any order) -> passages with their queries."""
   passages: Dict[int, Dict[str, Any]] = {}
   for row in rows:
     idx = row['idx']
@@ -77,7 +88,9 @@ def _record(rows) -> List[Dict[str, Any]]:
         'qas': []})
     p['qas'].append({'idx': int(idx['query']), 'query': _text(row['query']),
                      'answers': [_text(a) for a in row['answers']]})
-  return list(passages.values())
+  for passage in passages.values():
+    passage['qas'] = _by_idx(passage['qas'])
+  return _by_idx(passages.values())
 
 
 def rows_to_records(task, rows: Iterable[Dict[str, Any]],
@@ -87,7 +100,7 @@ def rows_to_records(task, rows: Iterable[Dict[str, Any]],
     return _multirc(task, rows, label_names)
   if task.reader == 'record':
     return _record(rows)
-  return [_flat(task, row, label_names) for row in rows]
+  return _by_idx(_flat(task, row, label_names) for row in rows)
 
 
 def iter_records(task, split: str, tfds_data_dir: str

@@ -28,7 +28,8 @@ def _records(task, count, seed, labelled=True):
     elif task == 'WiC':
       word = a.split()[0]
       r = {'word': word, 'sentence1': a, 'sentence2': f'{word} {b}',
-           'label': rng.random() < 0.5, 'start1': 0, 'end1': len(word)}
+           'label': rng.random() < 0.5, 'start1': 0, 'end1': len(word),
+           'start2': 0, 'end2': len(word)}
     elif task == 'WSC':
       words = a.split(' ')
       r = {'text': a, 'target': {
@@ -103,3 +104,26 @@ def write_all(data_dir, seed=0):
   for title in ALL_TITLES:
     write_task(data_dir, title, seed=seed)
   return str(data_dir)
+
+
+def build_tfds(data_dir, tfds_dir, names, monkeypatch):
+  """Prepares TFDS super_glue/<name> from the JSONL files in `data_dir`.
+
+  TFDS's own SuperGlue builder runs on the local files: its download step
+  is replaced by the folder (no network), its checksum lookup switched off.
+  """
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(tfds.download.DownloadManager, 'download_and_extract',
+                      lambda self, url: str(data_dir))
+  for name in names:
+    builder = tfds.builder(f'super_glue/{name}', data_dir=str(tfds_dir))
+    cls = type(builder)
+    # Shadow the inherited class property for the build only (reading it
+    # would import a package this TFDS version lacks).
+    assert '_checksums_path' not in vars(cls)
+    cls._checksums_path = None
+    try:
+      builder.download_and_prepare()
+    finally:
+      del cls._checksums_path
+  return str(tfds_dir)

@@ -1,11 +1,15 @@
 """TFDS super_glue rows -> records of the official JSONL shape."""
 
+import json
+
 import pytest
 
 from official_ext.finetuning import superglue_data
 from official_ext.finetuning import superglue_readers
 from official_ext.finetuning import superglue_tasks
 from official_ext.finetuning import superglue_tfds
+from tests.official_ext.finetuning import finetuning_fixtures as ffx
+from tests.official_ext.finetuning import superglue_fixtures as sfx
 
 T = superglue_tasks.SUPERGLUE_TASKS
 
@@ -69,3 +73,40 @@ def test_not_prepared_is_one_clear_error(tmp_path):
   with pytest.raises(superglue_data.SuperGlueDataError,
                      match=r'^TFDS super_glue/cb is not prepared under '):
     next(superglue_tfds.iter_records(T['cb'], 'train', str(tmp_path)))
+
+
+def _items(prepared, split_meta):
+  meta = superglue_data.load_meta(split_meta)
+  return sorted(json.dumps([m, l], sort_keys=True)
+                for m, l in zip(meta['items'], meta['labels']))
+
+
+def _same_items_from_tfds_and_jsonl(names, tmp_path, monkeypatch):
+  data_dir = sfx.write_all(tmp_path / 'data')
+  tfds_dir = sfx.build_tfds(data_dir, tmp_path / 'tfds',
+                            sorted({T[n].train_task or n for n in names} |
+                                   set(names)), monkeypatch)
+  for name in names:
+    kwargs = dict(vocab_file=ffx.VOCAB_FILE, cache_dir=str(tmp_path / name),
+                  max_seq_length=32, predict_test=True)
+    from_jsonl = superglue_data.prepare(T[name], data_dir, **kwargs)
+    from_tfds = superglue_data.prepare(T[name], '', tfds_data_dir=tfds_dir,
+                                       **kwargs)
+    assert from_tfds.source == f'tfds:super_glue/{name}@{tfds_dir}'
+    for attr in ('num_train', 'num_eval', 'num_test'):
+      assert getattr(from_tfds, attr) == getattr(from_jsonl, attr), attr
+    assert _items(from_tfds, from_tfds.eval_meta['']) == _items(
+        from_jsonl, from_jsonl.eval_meta[''])
+    assert _items(from_tfds, from_tfds.test_meta) == _items(
+        from_jsonl, from_jsonl.test_meta)
+
+
+def test_tfds_and_jsonl_give_the_same_items(tmp_path, monkeypatch):
+  _same_items_from_tfds_and_jsonl(['multirc', 'record'], tmp_path,
+                                  monkeypatch)
+
+
+@pytest.mark.slow
+def test_tfds_and_jsonl_give_the_same_items_for_every_task(tmp_path,
+                                                           monkeypatch):
+  _same_items_from_tfds_and_jsonl(list(T), tmp_path, monkeypatch)
