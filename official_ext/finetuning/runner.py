@@ -39,6 +39,7 @@ from official_ext.finetuning import encoder_init
 from official_ext.finetuning import glue_submission
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import metrics as metrics_lib
+from official_ext.finetuning import span_pair_task
 from official_ext.finetuning import squad_data
 from official_ext.finetuning import superglue_eval
 from official_ext.finetuning import superglue_tasks
@@ -95,6 +96,9 @@ def _build_task(task, cfg, source, prepared, vocab_file, run_dir):
         model=sentence_prediction.ModelConfig(
             num_classes=task.num_classes, encoder=source.encoder_config),
         train_data=train_data)
+    if getattr(task, 'reader', None) == 'wsc':  # SuperGLUE WSC: span pair
+      return span_pair_task.SpanPairTask(config, vocab_file,
+                                         logging_dir=run_dir), train_data
     return sentence_prediction.SentencePredictionTask(
         config, logging_dir=run_dir), train_data
   train_data = question_answering_dataloader.QADataConfig(

@@ -14,6 +14,9 @@ group data) for tasks scored per group (ReCoRD's gold answers) or None.
 import dataclasses
 from typing import Any, Dict, List, Optional, Tuple
 
+# WSC span markers (span 1, span 2): put around each span in the text; the
+# span-pair head reads the encoder at each span's opening marker.
+SPAN_MARKERS = ('*', '~')
 _COPA_QUESTIONS = {'cause': 'What was the cause?',
                    'effect': 'What happened as a result?'}
 
@@ -79,12 +82,12 @@ def read_wic(task, record, labelled):
 
 
 def read_wsc(task, record, labelled):
-  """Span pair: span1 marked *...*, span2 #...# in the text."""
+  """Span pair: span1 marked *...*, span2 ~...~ in the text (SPAN_MARKERS)."""
   text = get(record, 'text', str)
   target = get(record, 'target', dict)
   words = text.split(' ')
   spans = []
-  for n, mark in ((1, '*'), (2, '#')):
+  for n, mark in ((1, SPAN_MARKERS[0]), (2, SPAN_MARKERS[1])):
     start = get(target, f'span{n}_index', int)
     span_text = get(target, f'span{n}_text', str)
     end = start + len(span_text.split(' '))

@@ -12,7 +12,9 @@ task predictions is its `decoder` (`superglue_eval.DECODERS`):
                             RTE and AX-g processors' label sets)
   wic                       Model Garden's WiC featurisation (s1, s2, word)
   wsc                       span pair: the text with span1 marked `*...*`
-                            and span2 `#...#`, then "span2 refers to span1"
+                            and span2 `~...~` (second segment "Does span2
+                            refer to span1?"), classified by a span-pair head
+                            on the markers' states (`span_pair_task`)
   multirc                   one binary example per answer, grouped by
                             question for exact match
   copa, record              candidate ranking: one example per choice /

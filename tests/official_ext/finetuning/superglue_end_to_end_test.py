@@ -133,9 +133,9 @@ def _check(names, data_dir, model_dir, out):
   assert 'SuperGLUE avg' in out.splitlines()[0]
 
 
-def test_cb_copa_record_train_evaluate_and_submit(capsys, tiny_export,
-                                                  tmp_path):
-  names = ['cb', 'copa', 'record']
+def test_cb_wsc_record_train_evaluate_and_submit(capsys, tiny_export,
+                                                 tmp_path):
+  names = ['cb', 'wsc', 'record']
   _check(names, *_finetune(capsys, tiny_export, tmp_path, names))
 
 

@@ -30,7 +30,7 @@ def test_wsc_marks_both_spans():
                        'span2_index': 6, 'span2_text': 'himself'},
             'label': False, 'idx': 0}
   item = readers.read(T['wsc'], record, True)[0][0]
-  assert item.text_a == 'Mark told * Pete * many lies about # himself # .'
+  assert item.text_a == 'Mark told * Pete * many lies about ~ himself ~ .'
   assert item.text_b == 'Does himself refer to Pete?'
   assert item.label == 'False'
 
