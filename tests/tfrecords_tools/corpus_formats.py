@@ -59,14 +59,20 @@ def write_parquet(path, docs, column="text", texts=None):
                  path, row_group_size=3)
 
 
-def build_tfds(data_dir, docs):
-  """Prepares TFDS dataset `tiny_text_corpus` in data_dir (no download)."""
+_BUILDER = []  # the one builder class (TFDS registers a name only once)
+
+
+def _builder_class():
+  """TFDS builder `tiny_text_corpus`: its DOCS as `text` + `title` features."""
+  if _BUILDER:
+    return _BUILDER[0]
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
 
   class TinyTextCorpus(tfds.core.GeneratorBasedBuilder):
     """Documents with a `text` and a `title` feature, in input order."""
     VERSION = tfds.core.Version("1.0.0")
     _checksums_path = None  # nothing to download, no checksums file
+    DOCS = []
 
     def _info(self):
       text = tfds.features.Text()
@@ -79,9 +85,16 @@ def build_tfds(data_dir, docs):
       return {"train": self._generate_examples()}
 
     def _generate_examples(self):
-      for i, d in enumerate(docs):
+      for i, d in enumerate(self.DOCS):
         yield i, {"text": document_text(d), "title": f"doc {i}"}
 
-  TinyTextCorpus(data_dir=str(data_dir)).download_and_prepare()
-  return str(data_dir)
+  _BUILDER.append(TinyTextCorpus)
+  return TinyTextCorpus
 
+
+def build_tfds(data_dir, docs):
+  """Prepares TFDS dataset `tiny_text_corpus` in data_dir (no download)."""
+  cls = _builder_class()
+  cls.DOCS = list(docs)
+  cls(data_dir=str(data_dir)).download_and_prepare()
+  return str(data_dir)
