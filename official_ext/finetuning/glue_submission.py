@@ -3,7 +3,8 @@
 GLUE test labels are private: the leaderboard takes one TSV per task,
 `<Name>.tsv` with the header `index<TAB>prediction` and one row per test
 example (`CoLA.tsv`, `SST-2.tsv`, `MRPC.tsv`, `STS-B.tsv`, `QQP.tsv`,
-`MNLI-m.tsv`, `MNLI-mm.tsv`, `QNLI.tsv`, `RTE.tsv`, `WNLI.tsv`). The
+`MNLI-m.tsv`, `MNLI-mm.tsv`, `QNLI.tsv`, `RTE.tsv`, `WNLI.tsv`, and `AX.tsv`
+from the MNLI model on `diagnostic/diagnostic.tsv`). The
 prediction is the label string of the task's label set (`0`/`1`,
 `entailment`/`not_entailment`, MNLI's three) or, for STS-B, the score
 clipped to [0, 5] with three decimals.
@@ -24,16 +25,22 @@ from official.nlp.tools import tokenization
 
 from official_ext.finetuning import glue_data
 
-# Header names of the text column(s) in each task's test.tsv.
+# Header names of the text column(s) in each task's test.tsv (MNLI's are
+# also those of diagnostic.tsv).
 TEXT_COLUMNS = {
     'cola': ('sentence',), 'sst2': ('sentence',),
     'mrpc': ('#1 String', '#2 String'), 'stsb': ('sentence1', 'sentence2'),
     'qqp': ('question1', 'question2'), 'mnli': ('sentence1', 'sentence2'),
     'qnli': ('question', 'sentence'), 'rte': ('sentence1', 'sentence2'),
     'wnli': ('sentence1', 'sentence2')}
-# eval split ('' or MNLI m/mm) -> (test file, submission file).
+# eval split ('' or MNLI m/mm) -> (test file, submission file). The GLUE
+# diagnostic (AX) is predicted by the MNLI model from the download's
+# diagnostic/diagnostic.tsv, when present.
 _FILES = {'mnli': {'m': ('test_matched.tsv', 'MNLI-m.tsv'),
-                   'mm': ('test_mismatched.tsv', 'MNLI-mm.tsv')}}
+                   'mm': ('test_mismatched.tsv', 'MNLI-mm.tsv'),
+                   'ax': (os.path.join('..', 'diagnostic', 'diagnostic.tsv'),
+                          'AX.tsv')}}
+_OPTIONAL = ('ax',)
 
 
 def files(task) -> Dict[str, Tuple[str, str]]:
@@ -88,7 +95,9 @@ def prepare(task, data_dir: str, cache_dir: str, vocab_file: str,
                                          do_lower_case=do_lower_case)
   out = {}
   for split, (test_name, _) in files(task).items():
-    path = os.path.join(folder, test_name)
+    path = os.path.normpath(os.path.join(folder, test_name))
+    if split in _OPTIONAL and not tf.io.gfile.exists(path):
+      continue
     if not tf.io.gfile.exists(path):
       raise glue_data.GlueDataError(
           f'GLUE {task.name}: --predict_test needs {path} (the GLUE '

@@ -76,3 +76,24 @@ def test_predict_test_through_the_cli(capsys, tiny_export, tmp_path):
   assert submission[0] == ['index', 'prediction']
   assert [r[0] for r in submission[1:]] == [r[0] for r in rows]
   assert {r[1] for r in submission[1:]} <= {'0', '1'}
+
+
+def test_mnli_test_splits_and_the_optional_diagnostic(tmp_path):
+  data = tmp_path / 'data'
+  folder = ffx.write_glue(data, 'mnli', [('a', 'b', 'neutral')],
+                          [('c', 'd', 'entailment')],
+                          dev_name='dev_matched.tsv')
+  header = ffx.HEADERS['mnli'][:10]
+  for name in ('test_matched.tsv', 'test_mismatched.tsv'):
+    _write_test(folder, header, [[str(i)] * 8 + ['x y', 'z'] for i in
+                                 range(3)], name=name)
+  kwargs = dict(cache_dir=str(tmp_path / 'cache'), vocab_file=ffx.VOCAB_FILE,
+                max_seq_length=16, do_lower_case=True)
+  test = glue_submission.prepare(G['mnli'], str(data), **kwargs)
+  assert sorted(test) == ['m', 'mm']
+  _write_test(data / 'diagnostic', ['index', 'sentence1', 'sentence2'],
+              [['0', 'p', 'h'], ['1', 'p2', 'h2']], name='diagnostic.tsv')
+  test = glue_submission.prepare(G['mnli'], str(data), **kwargs)
+  assert sorted(test) == ['ax', 'm', 'mm']
+  assert test['ax']['count'] == 2 and test['ax']['indices'] == ['0', '1']
+  assert glue_submission.files(G['mnli'])['ax'][1] == 'AX.tsv'

@@ -113,6 +113,7 @@ def _check(names, data_dir, model_dir, out):
         {g['qas'][0]['idx'] for g in gold} | {g['qas'][1]['idx'] for g in gold}
         if name == 'record' else [g['idx'] for g in gold])
     assert record['metrics'] == pytest.approx(_hand_metrics(name, dev, gold))
+    assert record['skipped_rows'] == 0
     test_file = f'{title}.jsonl' if title.startswith('AX') else 'test.jsonl'
     test = _jsonl(os.path.join(run_dir, 'test', f'{title}.jsonl'))
     expected_ids = [g['idx'] for g in _jsonl(os.path.join(data_dir, title,
