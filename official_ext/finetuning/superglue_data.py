@@ -177,7 +177,8 @@ def prepare(task, data_dir: str, vocab_file: str, cache_dir: str,
     raise SuperGlueDataError(missing_data_message(task,
                                                   data_dir or '<data_dir>'))
   splits = ['train', 'dev'] + (['test'] if predict_test else [])
-  key_parts = {'task': task.name, 'vocab': glue_data._file_digest(vocab_file),  # pylint: disable=protected-access
+  digest = glue_data._file_digest  # pylint: disable=protected-access
+  key_parts = {'task': task.name, 'vocab': digest(vocab_file),
                'max_seq_length': max_seq_length, 'lower': do_lower_case,
                'skip_bad_rows': skip_bad_rows, 'splits': splits}
   if use_tfds:
@@ -186,8 +187,7 @@ def prepare(task, data_dir: str, vocab_file: str, cache_dir: str,
   else:
     files = _files(task, data_dir, predict_test)
     source = os.path.join(data_dir, task.title)
-    key_parts['files'] = {s: glue_data._file_digest(p)  # pylint: disable=protected-access
-                          for s, p in files.items()}
+    key_parts['files'] = {s: digest(p) for s, p in files.items()}
   key = hashlib.sha256(json.dumps(key_parts, sort_keys=True).encode()
                        ).hexdigest()[:16]
   out_dir = os.path.join(cache_dir, f'{task.slug}-{key}')
