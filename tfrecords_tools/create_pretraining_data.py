@@ -8,6 +8,11 @@ where the meaning is the same, so switching is a change of module name:
     --max_seq_length=128 --max_predictions_per_seq=20 --dupe_factor=40 \
     --pair_mode=so --aux_labels=tf_idf,cap --num_workers=2
 
+Corpora of one document a record are read with `--input_format=jsonl`
+(`.jsonl`, `.jsonl.gz`, `.jsonl.zst`), `parquet` or `tfds` (`--tfds_name=
+wikipedia/20230601.en --tfds_data_dir=...`, prepared beforehand), the text in
+`--text_field` split into sentences (`corpus_source`, `sentence_splitter`).
+
 Writes `<output_dir>/<prefix>-0000i-of-0000N.tfrecord` shards and
 `<output_dir>/manifest.json` (settings, vocab sha256, per-shard counts, every
 skipped or repaired item by reason). `--runner=DirectRunner` (or Dataflow,
