@@ -57,3 +57,12 @@ def test_mcc_for_diagnostics_and_unknown_metric():
   with pytest.raises(ValueError, match=r"unknown SuperGLUE metric\(s\) "
                      r"\['f2'\]"):
     superglue_metrics.classification_metrics(['f2'], pred, gold)
+
+
+@pytest.mark.parametrize('seed', [0, 1])
+def test_macro_f1_equals_sklearn(seed):
+  from sklearn import metrics as sk  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(seed)
+  gold, pred = rng.integers(0, 3, 40), rng.integers(0, 3, 40)
+  assert superglue_metrics.macro_f1(pred, gold) == pytest.approx(
+      sk.f1_score(gold, pred, average='macro'))
