@@ -5,15 +5,17 @@ r"""Fine-tunes an encoder on GLUE / SQuAD with Model Garden's tasks.
       --data_dir=glue_data --model_dir=out/finetune --seeds=15 \
       --learning_rates=1e-4 --batch_sizes=32 --epochs=3
 
-Tasks: glue/{cola,sst2,mrpc,qqp,stsb,mnli,qnli,rte,wnli}, squad/{v1.1,v2.0}
+Tasks: glue/{cola,sst2,mrpc,qqp,stsb,mnli,qnli,rte,wnli},
+superglue/{boolq,cb,copa,multirc,record,rte,wic,wsc,axb,axg}, squad/{v1.1,v2.0}
 (comma-separate several). `--init_checkpoint`: our export directory (with
 `encoder_config.json`), or any `tf.train.Checkpoint(encoder=...)` such as
 Model Garden's BERT checkpoints together with `--encoder_config_file`.
-Data is read from `--data_dir` (GLUE TSV layout / SQuAD JSON) or, for GLUE,
-from TFDS prepared under `--tfds_data_dir`; nothing is downloaded. A
-`--max_seq_length` (or task default) longer than the encoder's position
-embeddings, or SQuAD query/stride settings that leave no room, stop the run
-with one line before any data work (exit 2).
+Data is read from `--data_dir` (GLUE TSV layout / SuperGLUE JSONL layout /
+SQuAD JSON) or, for GLUE and SuperGLUE, from TFDS prepared under
+`--tfds_data_dir`; nothing is downloaded. `--predict_test` also writes
+leaderboard submission files. A `--max_seq_length` (or task default) longer
+than the encoder's position embeddings, or SQuAD query/stride settings that
+leave no room, stop the run with one line before any data work (exit 2).
 
 Every (learning rate, batch size, epochs, seed) is one run under
 `<model_dir>/<task>/<config>/seed<k>/` (run.json, predictions, TensorBoard);
@@ -36,16 +38,19 @@ from official_ext import distribution_flags
 from official_ext import encoder_flags  # pylint: disable=unused-import
 from official_ext.finetuning import encoder_init
 from official_ext.finetuning import glue_data
+from official_ext.finetuning import glue_submission
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import grid
 from official_ext.finetuning import reporting
 from official_ext.finetuning import runner
 from official_ext.finetuning import squad_data
+from official_ext.finetuning import superglue_data
+from official_ext.finetuning import superglue_tasks
 
 FLAGS = flags.FLAGS
 
-flags.DEFINE_list('task', None, 'glue/<task> or squad/<version>, '
-                  'comma-separated.')
+flags.DEFINE_list('task', None, 'glue/<task>, superglue/<task> or '
+                  'squad/<version>, comma-separated.')
 flags.DEFINE_string('encoder_config_file', '', 'JSON encoder config for '
                     'checkpoints that are not our export: BertEncoderConfig '
                     'fields, a full EncoderConfig, or a BERT bert_config.json.')
@@ -86,11 +91,15 @@ flags.DEFINE_integer('checkpoint_every', 200, 'Checkpoint period in steps '
 flags.DEFINE_bool('skip_bad_rows', False, 'Skip malformed TSV rows / SQuAD '
                   'questions (listed in the logs) instead of failing.')
 flags.DEFINE_bool('overwrite', False, 'Re-run finished runs.')
+flags.DEFINE_bool('predict_test', False, 'Also predict the test sets and '
+                  'write leaderboard submission files (GLUE TSV / SuperGLUE '
+                  'JSONL) under each run\'s test/ folder.')
 flags.DEFINE_bool('report_only', False, 'Only rebuild the reports from the '
                   'runs already in --model_dir.')
 
 USER_ERRORS = (glue_tasks.TaskError, glue_data.GlueDataError,
                squad_data.SquadDataError, encoder_init.EncoderInitError,
+               superglue_data.SuperGlueDataError,
                grid.GridError, reporting.ReportError)
 
 
@@ -149,11 +158,20 @@ def finetune(flag_values) -> dict:
     family = grid.family(task)
     max_seq_length = (flag_values.max_seq_length or
                       grid.DEFAULT_MAX_SEQ_LENGTH[family])
-    if glue_tasks.is_glue(task):
+    if superglue_tasks.is_superglue(task):
+      prepared = superglue_data.prepare(
+          task, flag_values.data_dir, vocab_file, cache_dir, max_seq_length,
+          flag_values.do_lower_case, flag_values.tfds_data_dir,
+          flag_values.skip_bad_rows, flag_values.predict_test)
+    elif glue_tasks.is_glue(task):
       prepared = glue_data.prepare(
           task, flag_values.data_dir, vocab_file, cache_dir, max_seq_length,
           flag_values.do_lower_case, flag_values.data_source,
           flag_values.tfds_data_dir, flag_values.skip_bad_rows)
+      if flag_values.predict_test:
+        prepared.test = glue_submission.prepare(
+            task, flag_values.data_dir, cache_dir, vocab_file,
+            max_seq_length, flag_values.do_lower_case)
     else:
       if not flag_values.data_dir:
         raise squad_data.SquadDataError(

@@ -108,17 +108,20 @@ def _to_build_report(keyed: dict) -> build_report.BuildReport:
 class _ReadChunks(beam.DoFn):
   """(file_index, path) -> the file's chunks; its reader report on a tag."""
 
-  def __init__(self, docs_per_chunk: int, max_undecodable_share: float):
+  def __init__(self, docs_per_chunk: int, max_undecodable_share: float,
+               source=None):
     super().__init__()
     self._docs_per_chunk = docs_per_chunk
     self._max_undecodable_share = max_undecodable_share
+    self._source = source
 
   def process(self, element):
     file_index, path = element
     report = build_report.BuildReport()
     yield from corpus_reader.iter_chunks(
         [path], self._docs_per_chunk, report, file_indices=[file_index],
-        max_undecodable_share=self._max_undecodable_share)
+        max_undecodable_share=self._max_undecodable_share,
+        source=self._source)
     yield beam.pvalue.TaggedOutput(
         _REPORTS, _keyed_report(report, (file_index, _STAGE_READ, 0)))
 
@@ -204,13 +207,13 @@ def _options(runner: str, pipeline_args):
 
 def build_pipeline(pipeline, config, files: Sequence[str], vocab_path: str,
                    idf, output_dir: str, prefix: str, shuffle_buffer: int,
-                   summary_path: str):
+                   summary_path: str, source=None):
   """Adds the build's transforms to `pipeline`."""
   n = config.num_shards
   read = (pipeline
           | "Files" >> beam.Create(list(enumerate(files)))
-          | "ReadChunks" >> beam.ParDo(_ReadChunks(config.docs_per_chunk,
-                                                 config.max_undecodable_share))
+          | "ReadChunks" >> beam.ParDo(_ReadChunks(
+              config.docs_per_chunk, config.max_undecodable_share, source))
           .with_outputs(_REPORTS, main="chunks"))
   transformed = (read.chunks
                  | "Spread" >> beam.Reshuffle()
@@ -235,7 +238,8 @@ def build_pipeline(pipeline, config, files: Sequence[str], vocab_path: str,
 
 def run(config, files: Sequence[str], vocab: vocab_lib.Vocab, idf,
         output_dir: str, prefix: str, runner: str, shuffle_buffer: int = 20000,
-        pipeline_args=None) -> Tuple[build_report.BuildReport, List[Dict]]:
+        pipeline_args=None, source=None
+        ) -> Tuple[build_report.BuildReport, List[Dict]]:
   """Builds every shard with a Beam runner.
 
   Args:
@@ -249,6 +253,7 @@ def run(config, files: Sequence[str], vocab: vocab_lib.Vocab, idf,
     shuffle_buffer: records held to shuffle output, as for the local path
       (the same value gives the same bytes).
     pipeline_args: extra Beam command-line options (project, region...).
+    source: the corpus_source.CorpusSource of `files` (default BERT text).
 
   Returns:
     (BuildReport, the manifest's shard list).
@@ -262,7 +267,7 @@ def run(config, files: Sequence[str], vocab: vocab_lib.Vocab, idf,
   try:
     pipeline = beam.Pipeline(options=_options(runner, pipeline_args))
     build_pipeline(pipeline, config, files, vocab.path, idf, output_dir,
-                   prefix, shuffle_buffer, summary_path)
+                   prefix, shuffle_buffer, summary_path, source)
     pipeline.run().wait_until_finish()
     with open(summary_path) as f:
       summary = json.load(f)

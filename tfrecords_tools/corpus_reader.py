@@ -124,8 +124,8 @@ def iter_chunks(paths: Sequence[str], docs_per_chunk: int,
                 report: build_report.BuildReport,
                 file_indices: Sequence[int] = None,
                 max_undecodable_share: float = (
-                    line_decoding.DEFAULT_MAX_UNDECODABLE_SHARE)
-                ) -> Iterator[Chunk]:
+                    line_decoding.DEFAULT_MAX_UNDECODABLE_SHARE),
+                source=None) -> Iterator[Chunk]:
   """Yields chunks of every file in order.
 
   Args:
@@ -135,6 +135,8 @@ def iter_chunks(paths: Sequence[str], docs_per_chunk: int,
     file_indices: the files' positions in the full input list (defaults to
       0..len(paths)-1); lets a runner read a subset of the files.
     max_undecodable_share: see `iter_documents`.
+    source: a corpus_source.CorpusSource whose `iter_documents` reads the
+      inputs (default: BERT-format text).
   """
   if docs_per_chunk < 2:
     raise ValueError(f"docs_per_chunk must be >= 2, got {docs_per_chunk}")
@@ -142,7 +144,11 @@ def iter_chunks(paths: Sequence[str], docs_per_chunk: int,
     file_indices = range(len(paths))
   for file_index, path in zip(file_indices, paths):
     pending, current, chunk_index = None, [], 0
-    for doc in iter_documents(path, report, max_undecodable_share):
+    if source is None:
+      docs = iter_documents(path, report, max_undecodable_share)
+    else:
+      docs = source.iter_documents(path, report, max_undecodable_share)
+    for doc in docs:
       current.append(doc)
       if len(current) == docs_per_chunk:
         if pending is not None:

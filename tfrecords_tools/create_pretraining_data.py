@@ -8,6 +8,11 @@ where the meaning is the same, so switching is a change of module name:
     --max_seq_length=128 --max_predictions_per_seq=20 --dupe_factor=40 \
     --pair_mode=so --aux_labels=tf_idf,cap --num_workers=2
 
+Corpora of one document a record are read with `--input_format=jsonl`
+(`.jsonl`, `.jsonl.gz`, `.jsonl.zst`), `parquet` or `tfds` (`--tfds_name=
+wikipedia/20230601.en --tfds_data_dir=...`, prepared beforehand), the text in
+`--text_field` split into sentences (`corpus_source`, `sentence_splitter`).
+
 Writes `<output_dir>/<prefix>-0000i-of-0000N.tfrecord` shards and
 `<output_dir>/manifest.json` (settings, vocab sha256, per-shard counts, every
 skipped or repaired item by reason). `--runner=DirectRunner` (or Dataflow,
@@ -26,6 +31,7 @@ from official_ext.data import features
 from tfrecords_tools import build_config
 from tfrecords_tools import build_report
 from tfrecords_tools import corpus_reader
+from tfrecords_tools import corpus_source
 from tfrecords_tools import manifest as manifest_lib
 from tfrecords_tools import sentence_pairing
 from tfrecords_tools import vocab as vocab_lib
@@ -39,7 +45,8 @@ def define_flags():
   # Model Garden's names.
   flags.DEFINE_string("input_file", None, "Comma-separated files or globs of "
                       "BERT-format text (a sentence a line, a blank line between "
-                      "documents), plain or .gz.")
+                      "documents), plain or .gz; or of JSONL / Parquet with "
+                      "--input_format.")
   flags.DEFINE_string("output_file", None, "Model Garden compatibility: its "
                       "directory becomes --output_dir and its base name the "
                       "shard prefix.")
@@ -90,6 +97,7 @@ def define_flags():
                     "skipped).")
   flags.DEFINE_string("runner", "local", "'local', or an Apache Beam runner "
                       "name (DirectRunner, DataflowRunner, FlinkRunner...).")
+  corpus_source.define_flags()
 
 
 def config_from_flags() -> build_config.BuildConfig:
@@ -133,15 +141,19 @@ def _refuse_empty(output_dir, shards, report):
 
 def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
         idf_file=None, num_workers=1, shuffle_buffer=20000, runner="local",
-        allow_empty=False):
+        allow_empty=False, source=None):
   """Builds the shards and the manifest; returns the manifest dict.
+
+  `source` (a corpus_source.CorpusSource, default BERT text) says how
+  `input_patterns` are read.
 
   Raises:
     EmptyBuildError: no instance was written and not `allow_empty`.
   """
   start = time.time()
+  source = source or corpus_source.CorpusSource()
   vocab = vocab_lib.load_vocab(vocab_file)
-  files = corpus_reader.expand_inputs(input_patterns)
+  files = source.expand(input_patterns)
   os.makedirs(output_dir, exist_ok=True)
   # TensorFlow is imported only here, never by the worker processes.
   from tfrecords_tools import idf_pass  # pylint: disable=g-import-not-at-top
@@ -153,7 +165,7 @@ def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
     idf, idf_meta = idf_pass.load_or_count(
         idf_file or os.path.join(output_dir, "idf.json"), files, tokenizer,
         vocab, config.do_lower_case, config.docs_per_chunk,
-        config.max_undecodable_share)
+        config.max_undecodable_share, source)
   if runner == "local":
     from tfrecords_tools import local_builder  # pylint: disable=g-import-not-at-top
     from tfrecords_tools import shard_writer  # pylint: disable=g-import-not-at-top
@@ -163,7 +175,7 @@ def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
     try:
       report, stats = local_builder.build(config, files, vocab, tokenizer,
                                           idf, output_dir, prefix,
-                                          shuffle_buffer, num_workers)
+                                          shuffle_buffer, num_workers, source)
     except BaseException:
       shard_writer.remove_stale(output_dir, prefix, paths)  # the temp files
       raise
@@ -171,11 +183,13 @@ def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
   else:
     from tfrecords_tools import beam_pipeline  # pylint: disable=g-import-not-at-top
     report, shards = beam_pipeline.run(config, files, vocab, idf, output_dir,
-                                       prefix, runner, shuffle_buffer)
+                                       prefix, runner, shuffle_buffer,
+                                       source=source)
   if not sum(s["instances"] for s in shards) and not allow_empty:
     _refuse_empty(output_dir, shards, report)
   manifest = manifest_lib.make(config, files, vocab, idf_meta, shards, report,
                                time.time() - start, num_workers, runner)
+  manifest["source"] = source.describe()
   manifest_lib.write(os.path.join(output_dir, "manifest.json"), manifest)
   return manifest
 
@@ -185,7 +199,10 @@ def main(argv):
   if FLAGS.output_file and not FLAGS.output_dir:
     FLAGS.output_dir = os.path.dirname(FLAGS.output_file) or "."
     FLAGS.shard_prefix = os.path.basename(FLAGS.output_file) or "pretrain"
-  for name in ("input_file", "vocab_file", "output_dir"):
+  required = ["vocab_file", "output_dir"]
+  if FLAGS.input_format != "tfds":
+    required.insert(0, "input_file")
+  for name in required:
     if not getattr(FLAGS, name):
       raise app.UsageError(f"--{name} is required.")
   try:
@@ -193,7 +210,7 @@ def main(argv):
     manifest = run(config, FLAGS.input_file, FLAGS.vocab_file,
                    FLAGS.output_dir, FLAGS.shard_prefix, FLAGS.idf_file,
                    FLAGS.num_workers, FLAGS.shuffle_buffer, FLAGS.runner,
-                   FLAGS.allow_empty)
+                   FLAGS.allow_empty, corpus_source.from_flags(FLAGS))
   except (corpus_reader.InputError, vocab_lib.VocabError, ValueError) as e:
     print(f"create_pretraining_data: error: {e}", file=sys.stderr)
     sys.exit(2)

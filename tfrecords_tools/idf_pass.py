@@ -18,7 +18,8 @@ from tfrecords_tools import term_frequency
 
 def load_or_count(idf_file, files, tokenizer, vocab, do_lower_case,
                   docs_per_chunk, max_undecodable_share=(
-                      line_decoding.DEFAULT_MAX_UNDECODABLE_SHARE)):
+                      line_decoding.DEFAULT_MAX_UNDECODABLE_SHARE),
+                  source=None):
   """Returns (idf float32 [vocab], metadata dict); counts if needed."""
   if os.path.exists(idf_file):
     idf, meta = term_frequency.load_idf(idf_file, vocab.sha256, len(vocab),
@@ -32,7 +33,7 @@ def load_or_count(idf_file, files, tokenizer, vocab, do_lower_case,
   scratch = build_report.BuildReport()  # the build itself reports bad input
   for chunk in corpus_reader.iter_chunks(
       files, docs_per_chunk, scratch,
-      max_undecodable_share=max_undecodable_share):
+      max_undecodable_share=max_undecodable_share, source=source):
     tc = tokenizer.tokenize(chunk, scratch, with_cap=False)
     df += term_frequency.document_frequencies(
         tc.ids, tc.sentence_bounds[tc.doc_bounds], len(vocab))

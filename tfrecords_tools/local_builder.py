@@ -101,7 +101,7 @@ class _Progress:
 
 
 def build(config, files, vocab, tokenizer, idf, output_dir, prefix,
-          shuffle_buffer, num_workers):
+          shuffle_buffer, num_workers, source=None):
   """Builds every shard into temp files.
 
   Returns:
@@ -111,7 +111,7 @@ def build(config, files, vocab, tokenizer, idf, output_dir, prefix,
   progress = _Progress()
   chunks = corpus_reader.iter_chunks(
       files, config.docs_per_chunk, report,
-      max_undecodable_share=config.max_undecodable_share)
+      max_undecodable_share=config.max_undecodable_share, source=source)
   with_cap = "cap" in config.aux_labels
   if num_workers <= 1:
     share = _Share(0, 1, config, vocab, idf, output_dir, prefix,

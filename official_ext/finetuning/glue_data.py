@@ -50,6 +50,8 @@ class PreparedData:
     num_eval: eval split -> examples.
     source: where the examples came from (files or TFDS name).
     skipped: bad rows skipped (`file:line: reason`), if allowed.
+    test: with --predict_test, test split -> {path, count, indices}
+      (`glue_submission.prepare`).
   """
   train_path: str
   num_train: int
@@ -57,6 +59,7 @@ class PreparedData:
   num_eval: Dict[str, int]
   source: str
   skipped: List[str] = dataclasses.field(default_factory=list)
+  test: Dict[str, dict] = dataclasses.field(default_factory=dict)
 
 
 def find_tsv_dir(task: glue_tasks.GlueTask, data_dir: str) -> Optional[str]:

@@ -70,6 +70,11 @@ class GlueTask:
   def slug(self) -> str:
     return 'glue_' + self.name
 
+  @property
+  def prefix(self) -> str:
+    """The CLI name's prefix (`superglue_tasks.SuperGlueTask`: superglue/)."""
+    return GLUE_PREFIX
+
   def metric_keys(self):
     """Keys of the run's metrics: `<metric>` or `<metric>_<split>`."""
     return [metric_key(m, split) for split, _ in self.dev_files
@@ -158,14 +163,18 @@ SQUAD_TASKS: Dict[str, SquadTask] = {
 
 
 def parse_task(name: str):
-  """`glue/<task>` or `squad/<version>` -> `GlueTask` | `SquadTask`."""
+  """`glue/<task>`, `superglue/<task>` or `squad/<version>` -> the task."""
+  from official_ext.finetuning import superglue_tasks  # pylint: disable=g-import-not-at-top
   name = name.strip()
+  if superglue_tasks.parse(name) is not None:
+    return superglue_tasks.parse(name)
   if name.startswith(GLUE_PREFIX) and name[len(GLUE_PREFIX):] in GLUE_TASKS:
     return GLUE_TASKS[name[len(GLUE_PREFIX):]]
   if name.startswith(SQUAD_PREFIX) and name[len(SQUAD_PREFIX):] in \
       SQUAD_TASKS:
     return SQUAD_TASKS[name[len(SQUAD_PREFIX):]]
   known = ([GLUE_PREFIX + t for t in GLUE_ORDER] +
+           superglue_tasks.known_names() +
            [SQUAD_PREFIX + v for v in SQUAD_TASKS])
   raise TaskError(f'--task: unknown task {name!r}; choose from '
                    f'{", ".join(known)} (comma-separate several)')
@@ -196,5 +205,5 @@ def is_glue(task) -> bool:
 
 
 def full_name(task) -> str:
-  """`glue/<task>` or `squad/<version>`."""
-  return (GLUE_PREFIX if is_glue(task) else SQUAD_PREFIX) + task.name
+  """`glue/<task>`, `superglue/<task>` or `squad/<version>`."""
+  return (task.prefix if is_glue(task) else SQUAD_PREFIX) + task.name

@@ -260,8 +260,10 @@ def squad_v2_metrics(predictions: Mapping[str, str],
   Returns:
     `exact_match`/`f1` at their best thresholds (`best_exact_thresh`,
     `best_f1_thresh`; the number papers report), `exact_match_at_0`/
-    `f1_at_0` (threshold 0), and `has_ans_f1`/`no_ans_f1` at the best F1
-    threshold.
+    `f1_at_0` (threshold 0), and the official script's breakdown
+    (`HasAns_exact`, `HasAns_f1`, `HasAns_total`, `NoAns_*`, `total`, as
+    `has_ans_exact` ... `total`) at the best F1 threshold: the decision rule
+    chosen on dev.
   """
   missing = [q for q in answers if q not in predictions or q not in na_scores]
   if missing:
@@ -278,6 +280,7 @@ def squad_v2_metrics(predictions: Mapping[str, str],
   at0_em = _thresholded(raw_em, na_scores, has_answer, 0.0)
   at0_f1 = _thresholded(raw_f1, na_scores, has_answer, 0.0)
   at_best_f1 = _thresholded(raw_f1, na_scores, has_answer, f1_thresh)
+  em_at_best_f1 = _thresholded(raw_em, na_scores, has_answer, f1_thresh)
 
   def mean(values, qids):
     return 100.0 * sum(values[q] for q in qids) / len(qids) if qids else 0.0
@@ -289,6 +292,11 @@ def squad_v2_metrics(predictions: Mapping[str, str],
       'best_exact_thresh': em_thresh, 'best_f1_thresh': f1_thresh,
       'exact_match_at_0': mean(at0_em, list(answers)),
       'f1_at_0': mean(at0_f1, list(answers)),
+      'has_ans_exact': mean(em_at_best_f1, has_qids),
       'has_ans_f1': mean(at_best_f1, has_qids),
+      'has_ans_total': float(len(has_qids)),
+      'no_ans_exact': mean(em_at_best_f1, no_qids),
       'no_ans_f1': mean(at_best_f1, no_qids),
+      'no_ans_total': float(len(no_qids)),
+      'total': float(len(answers)),
   }

@@ -26,6 +26,7 @@ import tensorflow as tf
 
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import runner
+from official_ext.finetuning import superglue_tasks
 
 CSV_FILE = 'results.csv'
 MARKDOWN_FILE = 'results.md'
@@ -39,7 +40,7 @@ class ReportError(ValueError):
 
 _HEADINGS = {'mcc': 'MCC', 'accuracy': 'Acc', 'f1': 'F1', 'pearson': 'P',
              'spearman': 'S', 'exact_match': 'EM', 'accuracy_m': 'm',
-             'accuracy_mm': 'mm'}
+             'accuracy_mm': 'mm', 'f1_macro': 'F1m', 'f1a': 'F1a'}
 _TITLES = {'cola': 'CoLA', 'sst2': 'SST-2', 'mrpc': 'MRPC', 'stsb': 'STS-B',
            'qqp': 'QQP', 'mnli': 'MNLI', 'qnli': 'QNLI', 'rte': 'RTE',
            'wnli': 'WNLI', 'v1.1': 'SQuAD 1.1', 'v2.0': 'SQuAD 2.0'}
@@ -59,11 +60,19 @@ def _task(record):
   return glue_tasks.parse_task(record['task'])
 
 
+def _title(task):
+  return task.title if superglue_tasks.is_superglue(task) else \
+      _TITLES[task.name]
+
+
 def _order(task):
+  if superglue_tasks.is_superglue(task):
+    return len(glue_tasks.GLUE_ORDER) + superglue_tasks.SUPERGLUE_ORDER.index(
+        task.name)
   if glue_tasks.is_glue(task):
     return glue_tasks.GLUE_ORDER.index(task.name)
-  return len(glue_tasks.GLUE_ORDER) + sorted(glue_tasks.SQUAD_TASKS).index(
-      task.name)
+  return (len(glue_tasks.GLUE_ORDER) + len(superglue_tasks.SUPERGLUE_ORDER) +
+          sorted(glue_tasks.SQUAD_TASKS).index(task.name))
 
 
 def summarise(records: List[dict]) -> Dict[str, dict]:
@@ -113,16 +122,32 @@ def summarise(records: List[dict]) -> Dict[str, dict]:
   return summary
 
 
-def glue_average(summary, protocol: str, value: str = 'score'):
-  """(mean over GLUE tasks but WNLI, tasks used) of `value`, or (None, [])."""
+def _in_glue_average(task):
+  return (glue_tasks.is_glue(task) and task.prefix == glue_tasks.GLUE_PREFIX
+          and task.name not in glue_tasks.EXCLUDED_FROM_AVERAGE)
+
+
+def _in_superglue_average(task):
+  return superglue_tasks.is_superglue(task) and not task.diagnostic
+
+
+def glue_average(summary, protocol: str, value: str = 'score',
+                 member=_in_glue_average):
+  """(mean over GLUE tasks but WNLI, tasks used) of `value`, or (None, []).
+
+  `member` picks the tasks (default GLUE; see `superglue_average`).
+  """
   names = [n for n, s in summary.items()
-           if glue_tasks.is_glue(glue_tasks.parse_task(n)) and s[protocol]
-           and glue_tasks.parse_task(n).name
-           not in glue_tasks.EXCLUDED_FROM_AVERAGE]
+           if member(glue_tasks.parse_task(n)) and s[protocol]]
   if not names:
     return None, []
   return (statistics.fmean(summary[n][protocol][value] for n in names),
           names)
+
+
+def superglue_average(summary, protocol: str, value: str = 'score'):
+  """(mean over the SuperGLUE tasks but AX-b/AX-g, tasks used)."""
+  return glue_average(summary, protocol, value, _in_superglue_average)
 
 
 def write_csv(records: List[dict], path: str) -> None:
@@ -161,10 +186,15 @@ def markdown(summary: Dict[str, dict]) -> str:
   for name in names:
     task = glue_tasks.parse_task(name)
     metric_names = '/'.join(_HEADINGS.get(k, k) for k in task.metric_keys())
-    headings.append(f'{_TITLES[task.name]} {metric_names}')
-  has_glue = any(glue_tasks.is_glue(glue_tasks.parse_task(n)) for n in names)
+    headings.append(f'{_title(task)} {metric_names}')
+  has_glue = any(glue_tasks.parse_task(n).prefix == glue_tasks.GLUE_PREFIX
+                 for n in names if glue_tasks.is_glue(glue_tasks.parse_task(n)))
+  has_superglue = any(_in_superglue_average(glue_tasks.parse_task(n))
+                      for n in names)
   if has_glue:
     headings += ['GLUE avg', 'paper avg']
+  if has_superglue:
+    headings += ['SuperGLUE avg']
   lines = ['| Protocol | ' + ' | '.join(headings) + ' |',
            '|---|' + '---|' * len(headings)]
   for protocol, label in (('median', 'median over seeds (TEAMS)'),
@@ -179,6 +209,9 @@ def markdown(summary: Dict[str, dict]) -> str:
       for value in ('score', 'paper_value'):
         average, _ = glue_average(summary, protocol, value)
         cells.append('–' if average is None else f'{average:.1f}')
+    if has_superglue:
+      average, _ = superglue_average(summary, protocol)
+      cells.append('–' if average is None else f'{average:.1f}')
     lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
   _, used = glue_average(summary, 'median')
   notes = ['', 'Scores in percent. Median: per configuration, the median of '
@@ -186,11 +219,17 @@ def markdown(summary: Dict[str, dict]) -> str:
            'task score is shown. Best: the single run with the best task '
            'score.']
   if has_glue:
-    titles = ', '.join(_TITLES[glue_tasks.parse_task(n).name] for n in used)
+    titles = ', '.join(_title(glue_tasks.parse_task(n)) for n in used)
     notes += ['', f'GLUE avg: mean task score (mean of each task\'s metrics) '
               f'over the GLUE tasks present, here {titles or "none"} (WNLI '
               f'excluded); paper avg: the same with MCC (CoLA), Spearman '
               f'(STS-B), accuracy (MNLI matched, others).']
+  if has_superglue:
+    _, used = superglue_average(summary, 'median')
+    titles = ', '.join(_title(glue_tasks.parse_task(n)) for n in used)
+    notes += ['', f'SuperGLUE avg: mean task score over the SuperGLUE tasks '
+              f'present, here {titles} (CB: acc and macro F1, MultiRC: F1a '
+              f'and EM, ReCoRD: F1 and EM averaged; AX-b/AX-g excluded).']
   if 'squad/v2.0' in summary:
     notes += ['', 'SQuAD 2.0 EM/F1 at the no-answer thresholds that '
               'maximise them on dev (official evaluate-v2.0 search).']
@@ -236,7 +275,7 @@ def plot(records: List[dict], summary: Dict[str, dict], path: str) -> None:
     axis.set_xticks(range(len(configs)))
     axis.set_xticklabels(configs, rotation=20, fontsize=7)
     axis.set_xlim(-0.6, len(configs) - 0.4)
-    axis.set_title(f'{_TITLES[glue_tasks.parse_task(name).name]} '
+    axis.set_title(f'{_title(glue_tasks.parse_task(name))} '
                    f'(task score, %)', fontsize=9)
     axis.grid(alpha=0.3)
   for index in range(len(names), rows * columns):
@@ -265,7 +304,10 @@ def write_report(model_dir: str) -> Dict[str, str]:
   averages = {p: dict(zip(('glue_average', 'tasks'),
                           glue_average(summary, p))) for p in
               ('median', 'best')}
+  superglue = {p: dict(zip(('superglue_average', 'tasks'),
+                           superglue_average(summary, p))) for p in
+               ('median', 'best')}
   with tf.io.gfile.GFile(paths['summary'], 'w') as f:
-    json.dump({'tasks': summary, 'glue_average': averages}, f, indent=2,
-              sort_keys=True)
+    json.dump({'tasks': summary, 'glue_average': averages,
+               'superglue_average': superglue}, f, indent=2, sort_keys=True)
   return paths

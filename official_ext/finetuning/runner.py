@@ -45,10 +45,14 @@ from official.nlp.tasks import question_answering
 from official.nlp.tasks import sentence_prediction
 
 from official_ext.finetuning import encoder_init
+from official_ext.finetuning import glue_submission
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import metrics as metrics_lib
 from official_ext.finetuning import sentence_prediction_task
+from official_ext.finetuning import span_pair_task
 from official_ext.finetuning import squad_data
+from official_ext.finetuning import superglue_eval
+from official_ext.finetuning import superglue_tasks
 from official_ext.trainer import nan_guard
 from official_ext.trainer import optimizer_builder
 from official_ext.trainer import spine
@@ -111,6 +115,9 @@ def _build_task(task, cfg, source, prepared, vocab_file, run_dir):
         model=sentence_prediction.ModelConfig(
             num_classes=task.num_classes, encoder=source.encoder_config),
         train_data=train_data)
+    if getattr(task, 'reader', None) == 'wsc':  # SuperGLUE WSC: span pair
+      return span_pair_task.SpanPairTask(config, vocab_file,
+                                         logging_dir=run_dir), train_data
     return sentence_prediction_task.SentencePredictionTask(
         config, logging_dir=run_dir), train_data
   train_data = question_answering_dataloader.QADataConfig(
@@ -130,33 +137,41 @@ def _build_task(task, cfg, source, prepared, vocab_file, run_dir):
       config, logging_dir=run_dir), train_data
 
 
-def _evaluate_glue(task, mg_task, model, cfg, prepared, run_dir):
-  """Dev metrics (percent) of a GLUE run; writes predictions*.tsv."""
+def _predict(task, mg_task, model, cfg, path, count):
+  """(example ids, label ids, outputs) of every example of a TFRecord."""
   infer = tf.function(
       lambda features: mg_task.inference_step(features, model),
       reduce_retracing=True)
+  data_cfg = sentence_prediction_dataloader.SentencePredictionDataConfig(
+      input_path=path, global_batch_size=cfg.eval_batch_size,
+      is_training=False, drop_remainder=False,
+      seq_length=cfg.max_seq_length, include_example_id=True,
+      label_type='float' if task.is_regression else 'int')
+  ids, labels, outputs = [], [], []
+  for batch in mg_task.build_inputs(data_cfg):
+    ids.append(batch.pop('example_id').numpy())
+    labels.append(batch.pop('label_ids').numpy())
+    outputs.append(infer(batch).numpy())
+  ids = np.concatenate(ids)
+  if len(ids) != count:
+    raise RuntimeError(f'evaluated {len(ids)} of {count} examples of {path}')
+  return ids, np.concatenate(labels), np.concatenate(outputs)
+
+
+def _evaluate_glue(task, mg_task, model, cfg, prepared, run_dir):
+  """Dev metrics (percent) of a GLUE run; writes predictions*.tsv."""
+  if superglue_tasks.is_superglue(task):  # grouped predictions, own files
+    return superglue_eval.evaluate(
+        task, prepared, run_dir,
+        lambda path, count: _predict(task, mg_task, model, cfg, path, count))
   results = {}
   for split, path in prepared.eval_paths.items():
-    data_cfg = sentence_prediction_dataloader.SentencePredictionDataConfig(
-        input_path=path, global_batch_size=cfg.eval_batch_size,
-        is_training=False, drop_remainder=False,
-        seq_length=cfg.max_seq_length, include_example_id=True,
-        label_type='float' if task.is_regression else 'int')
-    ids, labels, outputs = [], [], []
-    for batch in mg_task.build_inputs(data_cfg):
-      ids.append(batch.pop('example_id').numpy())
-      labels.append(batch.pop('label_ids').numpy())
-      outputs.append(infer(batch).numpy())
-    ids = np.concatenate(ids)
-    labels = np.concatenate(labels)
-    outputs = np.concatenate(outputs)
+    ids, labels, outputs = _predict(task, mg_task, model, cfg, path,
+                                    prepared.num_eval[split])
     if task.is_regression:
       predictions = outputs.reshape(-1)
     else:
       predictions = np.argmax(outputs, axis=-1)
-    if len(ids) != prepared.num_eval[split]:
-      raise RuntimeError(f'evaluated {len(ids)} of {prepared.num_eval[split]}'
-                         f' examples of {path}')
     values = metrics_lib.glue_metrics(task.metrics, predictions, labels)
     results.update({glue_tasks.metric_key(k, split): v
                     for k, v in values.items()})
@@ -168,6 +183,10 @@ def _evaluate_glue(task, mg_task, model, cfg, prepared, run_dir):
           f.write(f'{i}\t{label:.4f}\t{pred:.4f}\n')
         else:
           f.write(f'{i}\t{task.labels[label]}\t{task.labels[pred]}\n')
+  if getattr(prepared, 'test', None):  # --predict_test: leaderboard TSVs
+    glue_submission.predict_test(
+        task, prepared.test, run_dir,
+        lambda path, count: _predict(task, mg_task, model, cfg, path, count))
   return results
 
 
@@ -348,6 +367,9 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
       'final_train_loss': float(np.asarray(last_logs.get(mg_task.loss,
                                                          np.nan))),
       'history': history, 'num_train': num_train,
+      # --skip_bad_rows: input rows left out, counted with a few examples.
+      'skipped_rows': len(prepared.skipped),
+      'skipped_examples': list(prepared.skipped[:5]),
       'restored_variables': restored, 'encoder': source.describe(),
       'settings': dataclasses.asdict(cfg), 'run_dir': run_dir,
       'replicas': strategy.num_replicas_in_sync, 'resumed': resuming,

@@ -9,8 +9,8 @@ VOCAB = os.path.join(REPO, "data", "wikitext2", "vocab_uncased_8k.txt")
 CORPUS = os.path.join(REPO, "data", "wikitext2", "valid.bert.txt")
 
 
-def write_corpus(path, num_docs=12, lines_per_doc=30, skip_docs=0):
-  """The first documents of the bundled corpus, cut to `lines_per_doc`."""
+def corpus_documents(lines_per_doc=None):
+  """Every document of the bundled corpus, cut to `lines_per_doc` lines."""
   docs, cur = [], []
   with open(CORPUS, encoding="utf-8") as f:
     for line in f:
@@ -19,7 +19,12 @@ def write_corpus(path, num_docs=12, lines_per_doc=30, skip_docs=0):
       elif cur:
         docs.append(cur[:lines_per_doc])
         cur = []
-  docs = docs[skip_docs:skip_docs + num_docs]
+  return docs
+
+
+def write_corpus(path, num_docs=12, lines_per_doc=30, skip_docs=0):
+  """The first documents of the bundled corpus, cut to `lines_per_doc`."""
+  docs = corpus_documents(lines_per_doc)[skip_docs:skip_docs + num_docs]
   with open(path, "w", encoding="utf-8") as f:
     f.write("\n\n".join("\n".join(d) for d in docs) + "\n")
   return path

@@ -127,6 +127,11 @@ def test_v2_threshold_hand_case():
   assert out['exact_match_at_0'] == pytest.approx(75.0)
   assert out['has_ans_f1'] == pytest.approx(50.0)
   assert out['no_ans_f1'] == pytest.approx(100.0)
+  # At the best F1 threshold (-2) only q1 answers: HasAns EM 1/2, NoAns 2/2.
+  assert out['has_ans_exact'] == pytest.approx(50.0)
+  assert out['no_ans_exact'] == pytest.approx(100.0)
+  assert (out['has_ans_total'], out['no_ans_total'], out['total']) == (
+      2, 2, 4)
 
 
 def test_v2_abstain_everywhere_and_ties():
@@ -142,17 +147,23 @@ def test_v2_abstain_everywhere_and_ties():
   assert out['exact_match'] == pytest.approx(200 / 3)
 
 
-@pytest.mark.parametrize('seed', [0, 1, 2])
-def test_v2_best_scores_equal_official_script(seed):
+def _random_v2(seed, count):
+  """(answers, predictions, na scores) of `count` random v2 questions."""
   rng = np.random.default_rng(seed)
   words = ['alpha', 'beta', 'gamma', 'delta', 'the', 'epsilon']
   answers, predictions, na = {}, {}, {}
-  for i in range(40):
+  for i in range(count):
     qid = f'q{i}'
     answers[qid] = ([] if rng.random() < 0.4 else
                     [' '.join(rng.choice(words, 2))])
     predictions[qid] = ' '.join(rng.choice(words, rng.integers(1, 3)))
     na[qid] = float(rng.normal())  # distinct: no ties
+  return answers, predictions, na
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_v2_best_scores_equal_official_script(seed):
+  answers, predictions, na = _random_v2(seed, 40)
   ours = metrics.squad_v2_metrics(predictions, na, answers)
   official = squad_evaluate_v2_0.evaluate(_dataset(answers), predictions, na)
   assert ours['exact_match'] == pytest.approx(official['final_exact'])
@@ -160,3 +171,20 @@ def test_v2_best_scores_equal_official_script(seed):
   if official['final_exact'] > 100 * sum(not a for a in answers.values()) / 40:
     assert ours['best_exact_thresh'] == pytest.approx(
         official['final_exact_thresh'])
+
+
+@pytest.mark.parametrize('seed', [3, 4])
+def test_v2_breakdown_equals_official_script_at_the_chosen_threshold(seed):
+  answers, predictions, na = _random_v2(seed, 30)
+  ours = metrics.squad_v2_metrics(predictions, na, answers)
+  # The official script abstains where na_prob > 1.0: shift our scores so
+  # that its rule is ours at the best F1 threshold.
+  shifted = {q: v - ours['best_f1_thresh'] + 1.0 for q, v in na.items()}
+  official = squad_evaluate_v2_0.evaluate(_dataset(answers), predictions,
+                                          shifted)
+  assert ours['f1'] == pytest.approx(official['f1'])
+  for name in ('HasAns_exact', 'HasAns_f1', 'HasAns_total', 'NoAns_exact',
+               'NoAns_f1', 'NoAns_total'):
+    key = name.replace('HasAns', 'has_ans').replace('NoAns', 'no_ans')
+    assert ours[key] == pytest.approx(official[name]), name
+  assert ours['total'] == official['total']

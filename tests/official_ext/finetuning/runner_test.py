@@ -3,9 +3,11 @@
 import json
 import os
 
+import pytest
 import tensorflow as tf
 
 from official.nlp.configs import encoders
+from official.nlp.tools import squad_evaluate_v2_0
 
 from official_ext.finetuning import encoder_init
 from official_ext.finetuning import glue_tasks
@@ -42,13 +44,34 @@ def test_squad_v2_run_from_model_garden_bert_checkpoint(tmp_path):
   assert record['config'] == 'lr0.0001_bs8_ep1'
   assert set(record['metrics']) == {
       'exact_match', 'f1', 'best_exact_thresh', 'best_f1_thresh',
-      'exact_match_at_0', 'f1_at_0', 'has_ans_f1', 'no_ans_f1'}
+      'exact_match_at_0', 'f1_at_0', 'has_ans_exact', 'has_ans_f1',
+      'has_ans_total', 'no_ans_exact', 'no_ans_f1', 'no_ans_total', 'total'}
+  assert (record['metrics']['has_ans_total'], record['metrics']['no_ans_total'],
+          record['metrics']['total']) == (8, 4, 12)
   assert record['score'] == record['metrics']['f1']
   # Abstaining everywhere already scores the 4 unanswerable of 12.
   assert record['metrics']['f1'] >= 100 * 4 / 12 - 1e-6
   with open(os.path.join(run_dir, 'null_odds.json')) as f:
-    assert len(json.load(f)) == 12
+    null_odds = json.load(f)
+  assert len(null_odds) == 12
   with open(os.path.join(run_dir, 'predictions.json')) as f:
-    assert all(json.load(f).values())  # best non-null span per question
+    predictions = json.load(f)
+  assert all(predictions.values())  # best non-null span per question
+  # The official v2.0 script on the run's files gives the same numbers:
+  # best EM/F1 (threshold search), and the exact/f1/HasAns/NoAns breakdown
+  # at the threshold chosen on dev.
+  with open(tmp_path / 'data' / 'dev-v2.0.json') as f:
+    dataset = json.load(f)['data']
+  metrics = record['metrics']
+  official = squad_evaluate_v2_0.evaluate(dataset, predictions, null_odds)
+  assert metrics['exact_match'] == pytest.approx(official['final_exact'])
+  assert metrics['f1'] == pytest.approx(official['final_f1'])
+  shifted = {q: v - metrics['best_f1_thresh'] + 1.0
+             for q, v in null_odds.items()}
+  official = squad_evaluate_v2_0.evaluate(dataset, predictions, shifted)
+  assert metrics['f1'] == pytest.approx(official['f1'])
+  for key in ('HasAns_exact', 'HasAns_f1', 'NoAns_exact', 'NoAns_f1'):
+    ours = key.replace('HasAns', 'has_ans').replace('NoAns', 'no_ans')
+    assert metrics[ours] == pytest.approx(official[key]), key
   with open(os.path.join(run_dir, 'run.json')) as f:
     assert json.load(f)['settings']['seed'] == 3
