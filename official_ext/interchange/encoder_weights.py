@@ -45,6 +45,20 @@ LAYER_PARTS = (
     'output/kernel', 'output/bias',
     'output/layer_norm/gamma', 'output/layer_norm/beta')
 _LAYER_KEY = re.compile(r'^layer_(\d+)/')
+# Google BERT's bert_config.json (and HF's config.json) -> BertEncoderConfig.
+BERT_JSON_KEYS = {
+    'vocab_size': 'vocab_size', 'hidden_size': 'hidden_size',
+    'num_hidden_layers': 'num_layers',
+    'num_attention_heads': 'num_attention_heads',
+    'intermediate_size': 'intermediate_size', 'hidden_act':
+        'hidden_activation',
+    'hidden_dropout_prob': 'dropout_rate',
+    'attention_probs_dropout_prob': 'attention_dropout_rate',
+    'max_position_embeddings': 'max_position_embeddings',
+    'type_vocab_size': 'type_vocab_size',
+    'initializer_range': 'initializer_range',
+    'embedding_size': 'embedding_size',
+}
 CONFIG_DEFAULTS = dict(hidden_activation='gelu', dropout_rate=0.1,
                        attention_dropout_rate=0.1, initializer_range=0.02)
 

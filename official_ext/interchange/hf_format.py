@@ -58,19 +58,7 @@ _LEAF = {'weight': 'kernel', 'bias': 'bias', 'gamma': 'gamma',
          'beta': 'beta'}
 _LAYER_KEY = re.compile(r'^encoder\.layer\.(\d+)\.(.+)\.(weight|bias|gamma|'
                         r'beta)$')
-_CONFIG_KEYS = {  # HF config.json -> BertEncoderConfig
-    'vocab_size': 'vocab_size', 'hidden_size': 'hidden_size',
-    'num_hidden_layers': 'num_layers',
-    'num_attention_heads': 'num_attention_heads',
-    'intermediate_size': 'intermediate_size', 'hidden_act':
-        'hidden_activation',
-    'hidden_dropout_prob': 'dropout_rate',
-    'attention_probs_dropout_prob': 'attention_dropout_rate',
-    'max_position_embeddings': 'max_position_embeddings',
-    'type_vocab_size': 'type_vocab_size',
-    'initializer_range': 'initializer_range',
-    'embedding_size': 'embedding_size',
-}
+_CONFIG_KEYS = ew.BERT_JSON_KEYS  # HF config.json -> BertEncoderConfig
 _ACTIVATIONS = ('gelu', 'relu')
 
 
@@ -100,6 +88,18 @@ def _canonical_key(hf_key: str) -> Optional[str]:
       leaf = {'kernel': 'gamma', 'bias': 'beta'}.get(leaf, leaf)
     return f'layer_{match.group(1)}/{part}/{leaf}'
   return None
+
+
+def hf_key(key: str) -> str:
+  """The HF name (no model prefix) of a canonical key."""
+  for name, canonical in _EMBEDDINGS.items():
+    if canonical == key:
+      return name
+  index, part = key.split('/', 1)
+  head, _, leaf = part.rpartition('/')
+  module = {v: k for k, v in _LAYER.items()}[head]
+  return (f'encoder.layer.{index[len("layer_"):]}.{module}.'
+          f'{"weight" if leaf in ("kernel", "gamma") else "bias"}')
 
 
 def _load_tensors(path):
@@ -163,20 +163,19 @@ def read(path: str) -> ew.EncoderWeights:
   prefixes = sorted(k[:-len(anchor)] for k in tensors if k.endswith(anchor))
   if not prefixes:
     raise ew.InterchangeError(f'{path}: no {anchor} in {WEIGHTS}')
-  if 'generator' in prefixes[0] and len(prefixes) == 1:
-    raise ew.InterchangeError(f'{path}: a generator-only checkpoint; import '
-                              'the ELECTRA discriminator')
   prefix = prefixes[0]
   weights, source_names = {}, {}
-  for hf_key, value in tensors.items():
-    if not hf_key.startswith(prefix):
+  for name, value in tensors.items():
+    if not name.startswith(prefix):
       continue
-    key = _canonical_key(hf_key[len(prefix):])
+    key = _canonical_key(name[len(prefix):])
     if key is None:
       continue
     value = np.asarray(value, np.float32)
     weights[key] = value.T if key.endswith('kernel') else value
-    source_names[key] = hf_key
+    source_names[key] = name
+  for key in ew.expected_shapes(fields, pooler=False):
+    source_names.setdefault(key, prefix + hf_key(key))
   encoder = ew.EncoderWeights(fields=fields, weights=weights,
                               source=path, source_names=source_names)
   vocab = os.path.join(path, VOCAB)
@@ -219,21 +218,10 @@ def write(encoder: ew.EncoderWeights, path: str, model_type: str = 'auto',
   if projected:
     weights.setdefault(ew.PROJECTION_BIAS,
                        np.zeros([fields['hidden_size']], np.float32))
-  to_hf = {}
-  for hf_key, key in _EMBEDDINGS.items():
-    to_hf.setdefault(key, hf_key)
   tensors = {}
   for key, value in weights.items():
-    if key.startswith('layer_'):
-      index, part = key.split('/', 1)
-      head, _, leaf = part.rpartition('/')
-      module = {v: k for k, v in _LAYER.items()}[head]
-      hf_key = (f'encoder.layer.{index[len("layer_"):]}.{module}.'
-                f'{"weight" if leaf in ("kernel", "gamma") else "bias"}')
-    else:
-      hf_key = to_hf[key]
     value = np.asarray(value, np.float32)
-    tensors[hf_key] = np.ascontiguousarray(
+    tensors[hf_key(key)] = np.ascontiguousarray(
         value.T if key.endswith('kernel') else value)
   tf.io.gfile.makedirs(path)
   with tf.io.gfile.GFile(os.path.join(path, WEIGHTS), 'wb') as f:
