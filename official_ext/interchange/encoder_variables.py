@@ -88,6 +88,14 @@ def assign(encoder, weights: Dict[str, np.ndarray], source: str = 'source',
           f'{source}: {key} has shape {list(got)} but the model needs '
           f'{list(want)} ({variable.name})')
     variable.assign(names.to_model(weights[key], variable.shape))
-  assigned = {id(variables[k]) for k in weights if k in variables}
+  assigned = assigned_ids(encoder, weights, skip)
   return sorted(v.name for v in encoder.weights
                 if id(v) not in assigned and id(v) not in skip)
+
+
+def assigned_ids(encoder, weights: Dict[str, np.ndarray], skip=()) -> set:
+  """Ids of the variables `assign(encoder, weights, skip=skip)` sets."""
+  variables = encoder_variables(encoder)
+  weights = encoder_weights.fold_projection_bias(weights)
+  return {id(variables[k]) for k in weights
+          if k in variables and id(variables[k]) not in skip}

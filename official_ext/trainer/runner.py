@@ -9,7 +9,9 @@ Order (every check happens before the first training step):
   3. a checkpoint already in model_dir must match the model
      (`checkpointing.check_compatible`), then Orbit restores it: step,
      weights, optimiser slots, loss scale and -- through the step -- the
-     learning-rate schedule and the data position (`train_input`);
+     learning-rate schedule and the data position (`train_input`); without
+     one, a training run with `Experiment.init_checkpoint` starts its
+     trunk(s) from that encoder (`warm_start`);
   4. the operative gin config is written to model_dir;
   5. train / eval / train_and_eval / continuous_eval.
 """
@@ -29,6 +31,7 @@ from official_ext.trainer import optimizer_builder
 from official_ext.trainer import progress_logger
 from official_ext.trainer import task_trainer
 from official_ext.trainer import train_input
+from official_ext.trainer import warm_start
 
 MODES = ('train', 'eval', 'train_and_eval', 'continuous_eval')
 
@@ -129,6 +132,8 @@ def run(exp: experiment_lib.Experiment, model_dir: str, mode: str,
     checkpointing.check_compatible(latest, trainer.checkpoint)
   elif mode == 'eval':
     raise FileNotFoundError(f'--mode=eval: no checkpoint in {model_dir!r}.')
+  elif train and exp.init_checkpoint:
+    warm_start.apply(trainer, exp)
   path = write_operative_config(model_dir, operative_config(), mode)
   logging.info('operative gin config written to %s', path)
   manager = checkpointing.make_manager(

@@ -23,13 +23,13 @@ def fields(embedding_size=64, hidden_size=64, num_layers=2, heads=2,
 
 
 def random_weights(encoder_fields, pooler=True, projection_bias=False,
-                   seed=0):
+                   seed=0, scale=0.2):
   """Canonical weights with every entry random (LayerNorm gammas near 1)."""
   rng = np.random.default_rng(seed)
   out = {}
   for key, shape in ew.expected_shapes(encoder_fields, pooler,
                                        projection_bias).items():
-    value = rng.normal(0.0, 0.2, shape)
+    value = rng.normal(0.0, scale, shape)
     if key.endswith('gamma'):
       value += 1.0
     out[key] = value.astype(np.float32)

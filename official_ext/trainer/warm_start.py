@@ -1,0 +1,196 @@
+"""Continued pretraining: starts a new run's trunk(s) from an encoder.
+
+`Experiment.init_checkpoint` (`--init_checkpoint`) names our export layout
+(`official_ext.export`, `official_ext.import_checkpoint`) or anything
+`official_ext.interchange.formats` reads (an HF directory, a TF1 BERT or
+ELECTRA checkpoint, a TF Hub SavedModel). `runner.run` calls `apply` only
+when model_dir holds no checkpoint, so a resumed run restores model_dir
+(step, weights, optimizer slots), never the init checkpoint.
+
+What is restored, after these checks (each a `WarmStartError` naming both
+sides): the trunk's shape (layers, widths, heads, vocab, positions) equals
+the gin config's; the checkpoint's `vocab.txt` is the records' vocab
+(sha256) and its casing the manifest's `do_lower_case`.
+
+  * the trunk: the BERT-MLM encoder or the ELECTRA/TEAMS discriminator;
+  * the generator: from `Experiment.init_generator_checkpoint` when given;
+    otherwise its layers shared with the discriminator come along, and its
+    own layers copy the discriminator's layers of the same index when the
+    widths agree (TEAMS), or stay random (ELECTRA's narrow generator);
+  * everything else (heads, pooler or task embedding the source lacks,
+    optimizer slots, step) is initialised as usual and listed in one log
+    line.
+"""
+
+import dataclasses
+import json
+from typing import List, Optional
+
+from absl import logging
+import tensorflow as tf
+
+from official_ext.finetuning import encoder_init
+from official_ext.interchange import encoder_variables
+from official_ext.interchange import encoder_weights as ew
+from official_ext.interchange import formats
+from official_ext.interchange import model_garden_names as names
+from tfrecords_tools import vocab as vocab_lib
+
+
+class WarmStartError(ValueError):
+  """The init checkpoint does not fit the configured run."""
+
+
+@dataclasses.dataclass
+class WarmStart:
+  """What `apply` did: restored variable count, the parts initialised as
+  usual, and the imported trunk weights (canonical)."""
+  restored: int
+  initialised: List[str]
+  trunk_weights: dict
+
+
+def _trunk_config(task):
+  model_config = getattr(task, 'model_config', None)
+  if model_config is not None:
+    return dataclasses.asdict(model_config.trunk_config)
+  return dataclasses.asdict(task.task_config.model.encoder.get())
+
+
+def _generator_config(task):
+  config = getattr(task, 'model_config', None)
+  config = getattr(config, 'pretrainer', None) or config
+  generator = getattr(config, 'generator', None)
+  return dataclasses.asdict(generator) if generator is not None else None
+
+
+def _networks(model):
+  """(trunk, generator or None) of a pretrainer."""
+  base = getattr(model, 'base_model', model)
+  trunk = getattr(base, 'discriminator_network', None) or getattr(
+      base, 'encoder_network')
+  return trunk, getattr(base, 'generator_network', None)
+
+
+def _shape(fields):
+  out = {k: fields.get(k) for k in encoder_init.SHAPE_FIELDS}
+  out['embedding_size'] = out['embedding_size'] or out['hidden_size']
+  return out
+
+
+def check_shape(source: ew.EncoderWeights, config_fields: dict,
+                role: str = 'trunk') -> None:
+  """The checkpoint's encoder shape must be the gin config's."""
+  theirs, ours = _shape(source.fields), _shape(config_fields)
+  differ = [k for k in encoder_init.SHAPE_FIELDS if theirs[k] != ours[k]]
+  if differ:
+    raise WarmStartError(
+        f'init checkpoint {source.source} has ' +
+        ', '.join(f'{k}={theirs[k]}' for k in differ) + f' but the gin '
+        f'config builds the {role} with ' +
+        ', '.join(f'{k}={ours[k]}' for k in differ) + ' (bind the size that '
+        'matches: SIZE, MAX_SEQ_LENGTH or the model builder\'s fields)')
+
+
+def _manifest_casing(data) -> Optional[bool]:
+  source = getattr(data, 'source', '') or ''
+  if not source.endswith('.json') or not tf.io.gfile.exists(source):
+    return None
+  with tf.io.gfile.GFile(source) as f:
+    return json.load(f).get('settings', {}).get('do_lower_case')
+
+
+def check_tokenizer(source: ew.EncoderWeights, data) -> List[str]:
+  """Vocab (sha256) and casing must be the records'; returns what could not
+  be checked."""
+  unchecked = []
+  if source.vocab_file and data.vocab_file:
+    theirs = vocab_lib.load_vocab(source.vocab_file)
+    ours = vocab_lib.load_vocab(data.vocab_file)
+    if theirs.sha256 != ours.sha256:
+      raise WarmStartError(
+          f'init checkpoint vocab {source.vocab_file} ({len(theirs.tokens)} '
+          f'tokens, sha256 {theirs.sha256[:12]}) is not the vocab of the '
+          f'records {data.source} ({data.vocab_file}, {len(ours.tokens)} '
+          f'tokens, sha256 {ours.sha256[:12]}); build the records with the '
+          'checkpoint\'s vocab.txt')
+  else:
+    unchecked.append('vocab')
+  casing = _manifest_casing(data)
+  if source.do_lower_case is not None and casing is not None:
+    if bool(source.do_lower_case) != bool(casing):
+      raise WarmStartError(
+          f'init checkpoint {source.source} has do_lower_case='
+          f'{source.do_lower_case} but the records {data.source} were built '
+          f'with do_lower_case={casing}')
+  else:
+    unchecked.append('casing')
+  return unchecked
+
+
+def _read(path: str, generator: bool = False) -> ew.EncoderWeights:
+  try:
+    return formats.read(path, 'auto', formats.ImportOptions(
+        generator=generator))
+  except ew.InterchangeError as e:
+    raise WarmStartError(f'init checkpoint: {e}') from e
+
+
+def _generator_layers(trunk_weights, gen_fields, trunk_fields):
+  """The discriminator's lower layers for the generator's own layers, when
+  the widths agree (else none)."""
+  same_width = all(gen_fields[k] == trunk_fields[k] for k in (
+      'hidden_size', 'intermediate_size', 'num_attention_heads'))
+  if not same_width:
+    return {}
+  return {k: v for k, v in trunk_weights.items()
+          if k.startswith('layer_') and
+          int(k.split('/')[0][len('layer_'):]) < gen_fields['num_layers']}
+
+
+def apply(trainer, exp) -> WarmStart:
+  """Warm-starts `trainer.model` from `exp.init_checkpoint` (docstring)."""
+  task, model = trainer.task, trainer.model
+  source = _read(exp.init_checkpoint)
+  trunk_fields = _trunk_config(task)
+  check_shape(source, trunk_fields)
+  unchecked = check_tokenizer(source, exp.train_data or exp.eval_data)
+  trunk, generator = _networks(model)
+  try:
+    ew.check(source)
+    encoder_variables.assign(trunk, source.weights, source.source)
+    restored = encoder_variables.assigned_ids(trunk, source.weights)
+    trunk_ids = {id(v) for v in trunk.weights}
+    if generator is not None:
+      gen_fields = _generator_config(task)
+      if exp.init_generator_checkpoint:
+        gen_source = _read(exp.init_generator_checkpoint)
+        check_shape(gen_source, gen_fields, role='generator')
+        gen_weights = gen_source.weights
+      else:
+        gen_weights = _generator_layers(source.weights, gen_fields,
+                                        trunk_fields)
+      encoder_variables.assign(generator, gen_weights, source.source,
+                               skip=trunk_ids)
+      restored |= encoder_variables.assigned_ids(generator, gen_weights,
+                                                 skip=trunk_ids)
+  except ew.InterchangeError as e:
+    raise WarmStartError(f'init checkpoint: {e}') from e
+  initialised = sorted({_part(v.name, model.name) for v in model.weights
+                        if id(v) not in restored})
+  logging.info(
+      'warm start from %s: %d variables restored; initialised as usual '
+      '(not in the checkpoint): %s, optimizer slots%s', source.source,
+      len(restored), ', '.join(initialised) or 'nothing',
+      f'; not checked (the checkpoint does not say): {unchecked}'
+      if unchecked else '')
+  return WarmStart(len(restored), initialised, dict(source.weights))
+
+
+def _part(name: str, model_name: str) -> str:
+  """A readable model part from a variable name (its outer scope below the
+  model's)."""
+  name = names.strip_suffix(name)
+  if name.startswith(model_name + '/'):
+    name = name[len(model_name) + 1:]
+  return name.split('/')[0]
