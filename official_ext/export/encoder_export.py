@@ -65,7 +65,16 @@ def write_saved_model(encoder, path, vocab_file=None, do_lower_case=None):
     model.vocab_file = tf.saved_model.Asset(vocab_file)
   if do_lower_case is not None:
     model.do_lower_case = tf.Variable(bool(do_lower_case), trainable=False)
-  model.save(path, include_optimizer=False, save_format='tf')
+
+  @tf.function(input_signature=[{
+      name: tf.TensorSpec([None, None], tf.int32, name=name)
+      for name in ('input_word_ids', 'input_mask', 'input_type_ids')}])
+  def serve(inputs):
+    outputs = model(inputs, training=False)
+    return {k: outputs[k] for k in ('sequence_output', 'pooled_output')}
+
+  model.save(path, include_optimizer=False, save_format='tf',
+             signatures={'serving_default': serve})
   return path
 
 

@@ -23,7 +23,6 @@ the gin config's; the checkpoint's `vocab.txt` is the records' vocab
 """
 
 import dataclasses
-import json
 from typing import List, Optional
 
 from absl import logging
@@ -34,6 +33,7 @@ from official_ext.interchange import encoder_variables
 from official_ext.interchange import encoder_weights as ew
 from official_ext.interchange import formats
 from official_ext.interchange import model_garden_names as names
+from official_ext.trainer import data_setup
 from tfrecords_tools import vocab as vocab_lib
 
 
@@ -92,14 +92,6 @@ def check_shape(source: ew.EncoderWeights, config_fields: dict,
         'matches: SIZE, MAX_SEQ_LENGTH or the model builder\'s fields)')
 
 
-def _manifest_casing(data) -> Optional[bool]:
-  source = getattr(data, 'source', '') or ''
-  if not source.endswith('.json') or not tf.io.gfile.exists(source):
-    return None
-  with tf.io.gfile.GFile(source) as f:
-    return json.load(f).get('settings', {}).get('do_lower_case')
-
-
 def check_tokenizer(source: ew.EncoderWeights, data) -> List[str]:
   """Vocab (sha256) and casing must be the records'; returns what could not
   be checked."""
@@ -116,7 +108,7 @@ def check_tokenizer(source: ew.EncoderWeights, data) -> List[str]:
           'checkpoint\'s vocab.txt')
   else:
     unchecked.append('vocab')
-  casing = _manifest_casing(data)
+  casing = data_setup.manifest_casing(data)
   if source.do_lower_case is not None and casing is not None:
     if bool(source.do_lower_case) != bool(casing):
       raise WarmStartError(

@@ -67,3 +67,29 @@ def test_export_restores_the_newest_checkpoint(run_dir, tmp_path):
 def test_a_directory_without_a_run_is_refused(tmp_path):
   with pytest.raises(export_cli.ExportError, match='operative_config.gin'):
     export_cli.export(str(tmp_path), str(tmp_path / 'out'))
+
+
+def test_hf_export_of_a_run_imports_back_to_the_same_encoder(run_dir,
+                                                             tmp_path):
+  from official_ext import import_checkpoint  # pylint: disable=g-import-not-at-top
+  from official_ext.interchange import export_layout  # pylint: disable=g-import-not-at-top
+  from official_ext.interchange import encoder_variables  # pylint: disable=g-import-not-at-top
+  export_cli.export(run_dir, str(tmp_path / 'mg'), saved_model=False)
+  _, paths = export_cli.export(run_dir, str(tmp_path / 'hf'), fmt='hf')
+  assert paths['model_type'] == 'electra'  # tiny: embedding 32 < hidden 64
+  assert sorted(p.name for p in (tmp_path / 'hf').iterdir()) == [
+      'config.json', 'model.safetensors', 'tokenizer_config.json',
+      'vocab.txt']
+  assert (tmp_path / 'mg' / 'casing.json').read_text() == (
+      '{"do_lower_case": true}')
+  import_checkpoint.import_checkpoint(str(tmp_path / 'hf'),
+                                      str(tmp_path / 'back'))
+  outputs = []
+  for name in ('mg', 'back'):
+    source = export_layout.read(str(tmp_path / name))
+    encoder = export_layout.build_encoder(source.fields)
+    encoder_variables.assign(encoder, source.weights)
+    ids = np.arange(24, dtype=np.int32).reshape(2, 12) + 5
+    outputs.append(encoder([ids, np.ones_like(ids), np.zeros_like(ids)],
+                           training=False)['sequence_output'].numpy())
+  assert np.abs(outputs[0] - outputs[1]).max() < 1e-5
