@@ -19,6 +19,8 @@ setuptools.setup(
         "gin-config>=0.5,<0.6",
         "numpy>=1.26,<3",
         "google-crc32c>=1.5,<2",
+        "safetensors>=0.4,<1",  # Hugging Face import/export (numpy API)
+        "tensorflow-hub>=0.16,<1",  # TF Hub SavedModel export is tested
     ],
     extras_require={
         "beam": ["apache-beam>=2.60,<3"],

@@ -94,19 +94,6 @@ def scaffold_layer_index(name: str) -> Optional[Tuple[int, str]]:
   return int(match.group(1) or 0), match.group(2)
 
 
-def bert_encoder_v2_name(key: str) -> str:
-  """The `BertEncoderV2` variable name of a canonical key."""
-  for mg_name, canonical in EMBEDDINGS.items():
-    if canonical == key:
-      return mg_name
-  if key.startswith('pooler/'):
-    return 'pooler_transform/' + key.split('/', 1)[1]
-  index, part = key.split('/', 1)
-  head, _, leaf = part.rpartition('/')
-  suffix = {v: k for k, v in LAYER_SUFFIXES.items()}[head]
-  return f'transformer/{index}/{suffix}/{leaf}'
-
-
 def to_canonical(key: str, value: np.ndarray) -> np.ndarray:
   """A Model Garden-shaped array in its canonical (2-D kernel) shape."""
   value = np.asarray(value)

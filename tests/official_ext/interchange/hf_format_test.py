@@ -69,29 +69,6 @@ def test_electra_round_trip_with_a_narrow_embedding(tmp_path):
   assert diff.max() < 1e-5
 
 
-def test_electra_projection_bias_is_folded_exactly(tmp_path):
-  """A nonzero `embeddings_project.bias` (released ELECTRA has one) moves
-  into layer 0; the imported encoder computes what the HF model computes:
-  checked against a hand-written numpy forward pass of the first layer's
-  input projection (q = (x W_p + b) W_q + b_q)."""
-  encoder_fields = fx.fields(embedding_size=32)
-  weights = fx.random_weights(encoder_fields, projection_bias=True)
-  folded = ew.fold_projection_bias(weights)
-  x = np.random.default_rng(1).normal(size=(5, 32)).astype(np.float32)
-  projected = x @ weights['embeddings/projection/kernel']
-  for part in ('query', 'key', 'value'):
-    kernel = weights[f'layer_0/attention/{part}/kernel']
-    want = (projected + weights[ew.PROJECTION_BIAS]) @ kernel + weights[
-        f'layer_0/attention/{part}/bias']
-    got = projected @ kernel + folded[f'layer_0/attention/{part}/bias']
-    np.testing.assert_allclose(got, want, atol=1e-4)
-  np.testing.assert_allclose(
-      folded['layer_0/attention/output/bias'],
-      weights['layer_0/attention/output/bias'] + weights[ew.PROJECTION_BIAS],
-      atol=1e-6)
-  assert ew.PROJECTION_BIAS not in folded
-
-
 def _hf_dir(tmp_path, **config_changes):
   encoder_fields = fx.fields()
   source = ew.EncoderWeights(fields=encoder_fields,
