@@ -103,9 +103,13 @@ def test_helpfull_documents_every_flag():
   proc = _run(sys.executable, '-m', 'official_ext.train', '--helpfull')
   assert proc.returncode == 1, proc.stderr[-3000:]  # absl's help exit code.
   ours = proc.stdout.split('official_ext/train.py:')[1].split('\n\n')[0]
+  # --model_dir and --init_checkpoint are the CLIs' shared flags.
+  ours += proc.stdout.split('official_ext.encoder_flags:')[1].split(
+      '\n\n')[0]
   for flag in ('gin_file', 'gin_bindings', 'model_dir', 'mode', 'strategy',
                'tpu', 'all_reduce_alg', 'data_manifest', 'eval_data_manifest',
-               'mixed_precision', 'jit_compile'):
+               'mixed_precision', 'jit_compile', 'init_checkpoint',
+               'init_generator_checkpoint'):
     assert re.search(rf'--(\[no\])?{flag}:', ours), flag
   assert 'train|eval|train_and_eval|continuous_eval' in ours.replace(
       '<', '').replace('>', '')
