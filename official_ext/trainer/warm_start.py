@@ -168,8 +168,11 @@ def apply(trainer, exp) -> WarmStart:
                                                  skip=trunk_ids)
   except ew.InterchangeError as e:
     raise WarmStartError(f'init checkpoint: {e}') from e
-  initialised = sorted({_part(v.name, model.name) for v in model.weights
-                        if id(v) not in restored})
+  gen_ids = ({id(v) for v in generator.weights} - trunk_ids
+             if generator is not None else set())
+  initialised = sorted({
+      ('generator ' if id(v) in gen_ids else '') + _part(v.name, model.name)
+      for v in model.weights if id(v) not in restored})
   logging.info(
       'warm start from %s: %d variables restored; initialised as usual '
       '(not in the checkpoint): %s, optimizer slots%s', source.source,
