@@ -33,6 +33,7 @@ from official_ext.interchange import encoder_variables
 from official_ext.interchange import encoder_weights as ew
 from official_ext.interchange import formats
 from official_ext.interchange import model_garden_names as names
+from official_ext.modeling.models import size_presets
 from official_ext.trainer import data_setup
 from tfrecords_tools import vocab as vocab_lib
 
@@ -88,8 +89,21 @@ def check_shape(source: ew.EncoderWeights, config_fields: dict,
         f'init checkpoint {source.source} has ' +
         ', '.join(f'{k}={theirs[k]}' for k in differ) + f' but the gin '
         f'config builds the {role} with ' +
-        ', '.join(f'{k}={ours[k]}' for k in differ) + ' (bind the size that '
-        'matches: SIZE, MAX_SEQ_LENGTH or the model builder\'s fields)')
+        ', '.join(f'{k}={ours[k]}' for k in differ) +
+        f' ({_matching_size(theirs)})')
+
+
+def _matching_size(shape):
+  """A hint: the size preset of the checkpoint's shape, if there is one."""
+  key = tuple(shape[k] for k in ('num_layers', 'hidden_size',
+                                 'embedding_size', 'num_attention_heads',
+                                 'intermediate_size'))
+  for name, preset in size_presets.DISCRIMINATOR_SIZES.items():
+    if tuple(preset) == key:
+      return (f"bind SIZE = '{name}' and MAX_SEQ_LENGTH = "
+              f"{shape['max_position_embeddings']}")
+  return ('bind the model builder\'s fields to the checkpoint\'s, e.g. '
+          'teams_model.discriminator')
 
 
 def check_tokenizer(source: ew.EncoderWeights, data) -> List[str]:

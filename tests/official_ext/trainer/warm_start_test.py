@@ -123,7 +123,8 @@ def test_a_mismatched_size_names_both(tiny_manifest, tmp_path):
                      match=r'has hidden_size=64, intermediate_size=128, '
                      r'embedding_size=32 but the gin config builds the trunk '
                      r'with hidden_size=128, intermediate_size=512, '
-                     r'embedding_size=128'):
+                     r"embedding_size=128 \(bind SIZE = 'tiny' and "
+                     r'MAX_SEQ_LENGTH = 128\)'):
     _build_and_apply()
 
 
