@@ -33,22 +33,25 @@ FLAGS = flags.FLAGS
 GENERATOR_SUBDIR = 'generator'
 
 
-def define_flags():
+def define_flags(flag_values=flags.FLAGS):
+  """Defines the CLI's flags (in `flag_values`; tests pass their own)."""
+  fv = flag_values
   flags.DEFINE_string('source', None, 'The encoder to import (directory, '
-                      'checkpoint prefix or SavedModel).')
-  flags.DEFINE_string('output_dir', None, 'Where to write our export layout.')
+                      'checkpoint prefix or SavedModel).', flag_values=fv)
+  flags.DEFINE_string('output_dir', None, 'Where to write our export '
+                      'layout.', flag_values=fv)
   flags.DEFINE_enum('format', 'auto', ['auto'] + sorted(formats.FORMATS),
-                    'Source format (auto: detected).')
+                    'Source format (auto: detected).', flag_values=fv)
   flags.DEFINE_bool('generator', False, 'TF1 ELECTRA: also import the '
-                    'generator into OUTPUT/generator/.')
+                    'generator into OUTPUT/generator/.', flag_values=fv)
   flags.DEFINE_integer('num_attention_heads', None, 'Overrides the head '
-                       'count the source states or implies.')
+                       'count the source states or implies.', flag_values=fv)
   flags.DEFINE_string('vocab_file', None, 'The vocab, when the source has '
-                      'none beside it (or to replace it).')
+                      'none beside it (or to replace it).', flag_values=fv)
   flags.DEFINE_enum('do_lower_case', None, ['true', 'false'], 'The casing, '
-                    'when the source does not say.')
+                    'when the source does not say.', flag_values=fv)
   flags.DEFINE_bool('saved_model', False, 'Also write the TF Hub '
-                    'SavedModel.')
+                    'SavedModel.', flag_values=fv)
 
 
 def _with_tokenizer(encoder, vocab_file, do_lower_case):

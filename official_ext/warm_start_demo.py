@@ -16,7 +16,7 @@ split and published in the Hugging Face layout stands for e.g.
 4. continue: `official_ext.train --init_checkpoint=<import>` (TEAMS-mini);
 5. export, finetune: the continued encoder on the bundled SST-2 sample.
 Stages run as processes logging to `<output_dir>/logs/`; a rerun skips
-finished ones. About 10 minutes on 2 CPU cores with the defaults.
+finished ones. About 15 minutes on 2 CPU cores with the defaults.
 """
 import json
 import os
@@ -34,12 +34,12 @@ _CORPUS = os.path.join(demo.REPO, 'data', 'wikitext2', '{}.bert.txt')
 
 def define_flags():
   flags.DEFINE_string('output_dir', 'out/warm_start', 'Where it writes.')
-  flags.DEFINE_integer('base_steps', 400, 'Steps of the "released" '
+  flags.DEFINE_integer('base_steps', 300, 'Steps of the "released" '
                        'encoder\'s pretraining.')
-  flags.DEFINE_integer('continue_steps', 400, 'Continued-pretraining '
+  flags.DEFINE_integer('continue_steps', 300, 'Continued-pretraining '
                        'steps.')
   flags.DEFINE_integer('dupe_factor', 5, 'Static-masking duplicates.')
-  flags.DEFINE_integer('epochs', 3, 'SST-2 fine-tuning epochs (one seed).')
+  flags.DEFINE_integer('epochs', 2, 'SST-2 fine-tuning epochs (one seed).')
 
 
 def _pretrain_args(manifest, model_dir, steps, *extra):
@@ -52,7 +52,7 @@ def _pretrain_args(manifest, model_dir, steps, *extra):
            f'--gin_bindings=EVAL_INTERVAL = {interval}'] + list(extra))
 
 
-def stages(out):
+def stages(out, base_steps, continue_steps, dupe_factor, epochs):
   """(name, done-marker path, module args) of every stage, in order."""
   base_data = os.path.join(out, 'base_data')
   base_manifest = os.path.join(base_data, 'data', 'manifest.json')
@@ -68,10 +68,10 @@ def stages(out):
       ('base_data', base_manifest,
        ['tfrecords_tools.demo', f'--output_dir={base_data}',
         f"--corpus={_CORPUS.format('valid')}",
-        f'--dupe_factor={FLAGS.dupe_factor}']),
+        f'--dupe_factor={dupe_factor}']),
       ('base_pretrain',
-       os.path.join(base, f'ckpt-{FLAGS.base_steps}.index'),
-       _pretrain_args(base_manifest, base, FLAGS.base_steps)),
+       os.path.join(base, f'ckpt-{base_steps}.index'),
+       _pretrain_args(base_manifest, base, base_steps)),
       ('release', os.path.join(released, 'config.json'),
        ['official_ext.export', f'--model_dir={base}',
         f'--output_dir={released}', '--format=hf']),
@@ -83,11 +83,11 @@ def stages(out):
         f"--input_file={_CORPUS.format('test')}",
         f"--vocab_file={os.path.join(imported, 'vocab.txt')}",
         f'--output_dir={own_data}', '--max_seq_length=64',
-        '--max_predictions_per_seq=10', f'--dupe_factor={FLAGS.dupe_factor}',
+        '--max_predictions_per_seq=10', f'--dupe_factor={dupe_factor}',
         '--pair_mode=so', '--num_shards=2']),
       ('continue',
-       os.path.join(continued, f'ckpt-{FLAGS.continue_steps}.index'),
-       _pretrain_args(own_manifest, continued, FLAGS.continue_steps,
+       os.path.join(continued, f'ckpt-{continue_steps}.index'),
+       _pretrain_args(own_manifest, continued, continue_steps,
                       f'--init_checkpoint={imported}')),
       ('export', os.path.join(export, 'encoder_config.json'),
        ['official_ext.export', f'--model_dir={continued}',
@@ -96,7 +96,7 @@ def stages(out):
        ['official_ext.finetune', '--task=glue/sst2',
         f'--init_checkpoint={export}',
         f"--data_dir={os.path.join(demo.REPO, 'data', 'sst2')}",
-        f'--model_dir={finetune}', '--seeds=1', f'--epochs={FLAGS.epochs}',
+        f'--model_dir={finetune}', '--seeds=1', f'--epochs={epochs}',
         '--learning_rates=1e-3', '--max_seq_length=64']),
   ]
 
@@ -115,7 +115,9 @@ def main(argv):
   out = os.path.abspath(FLAGS.output_dir)
   start = time.time()
   try:
-    for name, marker, args in stages(out):
+    for name, marker, args in stages(out, FLAGS.base_steps,
+                                     FLAGS.continue_steps, FLAGS.dupe_factor,
+                                     FLAGS.epochs):
       if os.path.exists(marker):
         print(f'[warm_start] {name}: already done ({marker})', flush=True)
         continue

@@ -12,13 +12,13 @@ from official_ext.interchange import hf_format
 from tests import cli_harness
 from tests.official_ext.interchange import interchange_fixtures as fx
 
-FLAGS = flags.FLAGS
+FLAGS = flags.FlagValues()  # Its own flags: other CLIs share names.
+import_checkpoint.define_flags(FLAGS)
 
 
-@pytest.fixture(scope='module', autouse=True)
-def _flags():
-  if 'source' not in FLAGS:
-    import_checkpoint.define_flags()
+@pytest.fixture(autouse=True)
+def _flags(monkeypatch):
+  monkeypatch.setattr(import_checkpoint, 'FLAGS', FLAGS)
 
 
 def _hf(tmp_path, **changes):

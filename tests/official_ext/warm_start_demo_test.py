@@ -1,21 +1,13 @@
 """The warm-start job's stages: each reads what the previous one wrote."""
 
-from absl import flags
-
 from official_ext import warm_start_demo
-
-FLAGS = flags.FLAGS
 
 
 def test_stages_chain_import_vocab_and_init_checkpoint(tmp_path):
-  if 'base_steps' not in FLAGS:
-    warm_start_demo.define_flags()
-  FLAGS(['prog', '--base_steps=300', '--continue_steps=200'])
-  try:
-    stages = {name: (marker, args) for name, marker, args in
-              warm_start_demo.stages(str(tmp_path))}
-  finally:
-    FLAGS.unparse_flags()
+  stages = {name: (marker, args) for name, marker, args in
+            warm_start_demo.stages(str(tmp_path), base_steps=300,
+                                   continue_steps=200, dupe_factor=2,
+                                   epochs=1)}
   assert list(stages) == ['base_data', 'base_pretrain', 'release', 'import',
                           'own_data', 'continue', 'export', 'finetune']
   release = stages['release'][1]
