@@ -20,7 +20,6 @@ finished ones. About 15 minutes on 2 CPU cores with the defaults.
 """
 import json
 import os
-import sys
 import time
 
 from absl import app
@@ -114,18 +113,9 @@ def main(argv):
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
   out = os.path.abspath(FLAGS.output_dir)
   start = time.time()
-  try:
-    for name, marker, args in stages(out, FLAGS.base_steps,
-                                     FLAGS.continue_steps, FLAGS.dupe_factor,
-                                     FLAGS.epochs):
-      if os.path.exists(marker):
-        print(f'[warm_start] {name}: already done ({marker})', flush=True)
-        continue
-      demo.run_stage(name, args, os.path.join(out, 'logs'))
-  except demo.StageError as e:
-    print(f'official_ext.warm_start_demo: error: {e}', file=sys.stderr,
-          flush=True)
-    sys.exit(1)
+  demo.run_job(stages(out, FLAGS.base_steps, FLAGS.continue_steps,
+                      FLAGS.dupe_factor, FLAGS.epochs), out,
+               'official_ext.warm_start_demo', label='warm_start')
   print(f'{summary(out)}\n[warm_start] all done in '
         f'{time.time() - start:.0f}s', flush=True)
 

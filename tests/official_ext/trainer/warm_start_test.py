@@ -119,15 +119,12 @@ def _build_and_apply():
 
 
 def test_a_mismatched_size_names_both(tiny_manifest, tmp_path):
-  export, _ = _released_encoder(tmp_path, 'size')
-  _parse('gin/teams_tiny.gin', tiny_manifest, export, "SIZE = 'mini'")
-  with pytest.raises(warm_start.WarmStartError,
-                     match=r'has hidden_size=64, intermediate_size=128, '
-                     r'embedding_size=32 but the gin config builds the trunk '
-                     r'with hidden_size=128, intermediate_size=512, '
-                     r"embedding_size=128 \(bind SIZE = 'tiny' and "
-                     r'MAX_SEQ_LENGTH = 128\)'):
-    _build_and_apply()
+  _expect_refusal(tiny_manifest, tmp_path, {},
+                  r'has hidden_size=64, intermediate_size=128, '
+                  r'embedding_size=32 but the gin config builds the trunk '
+                  r'with hidden_size=128, intermediate_size=512, '
+                  r"embedding_size=128 \(bind SIZE = 'tiny' and "
+                  r'MAX_SEQ_LENGTH = 128\)', "SIZE = 'mini'")
 
 
 def test_a_different_vocab_fails(tiny_manifest, tmp_path):
@@ -138,19 +135,20 @@ def test_a_different_vocab_fails(tiny_manifest, tmp_path):
   tokens[100] = 'zzzunseen'
   with open(other, 'w') as f:
     f.write('\n'.join(tokens))
-  export, _ = _released_encoder(tmp_path, 'vocab', vocab=other)
-  _parse('gin/teams_tiny.gin', tiny_manifest, export)
-  with pytest.raises(warm_start.WarmStartError,
-                     match=r'init checkpoint vocab .*/vocab.txt \(7027 tokens, '
-                     r'sha256 \w+\) is not the vocab of the records'):
-    _build_and_apply()
+  _expect_refusal(tiny_manifest, tmp_path, dict(vocab=other),
+                  r'init checkpoint vocab .*/vocab.txt \(7027 tokens, '
+                  r'sha256 \w+\) is not the vocab of the records')
 
 
 @pytest.mark.slow
 def test_a_different_casing_fails(tiny_manifest, tmp_path):
-  export, _ = _released_encoder(tmp_path, 'cased', lower=False)
-  _parse('gin/teams_tiny.gin', tiny_manifest, export)
-  with pytest.raises(warm_start.WarmStartError,
-                     match=r'has do_lower_case=False but the records .* '
-                     r'were built with do_lower_case=True'):
+  _expect_refusal(tiny_manifest, tmp_path, dict(lower=False),
+                  r'has do_lower_case=False but the records .* were built '
+                  r'with do_lower_case=True')
+
+
+def _expect_refusal(manifest, tmp_path, released, pattern, *bindings):
+  export, _ = _released_encoder(tmp_path, 'refused', **released)
+  _parse('gin/teams_tiny.gin', manifest, export, *bindings)
+  with pytest.raises(warm_start.WarmStartError, match=pattern):
     _build_and_apply()
