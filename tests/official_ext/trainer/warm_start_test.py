@@ -13,6 +13,7 @@ import pytest
 from official_ext import import_checkpoint
 from official_ext.interchange import encoder_variables
 from official_ext.interchange import encoder_weights as ew
+from official_ext.interchange import export_layout
 from official_ext.interchange import hf_format
 from official_ext.modeling.models import size_presets
 from official_ext.trainer import gin_setup
@@ -152,3 +153,54 @@ def _expect_refusal(manifest, tmp_path, released, pattern, *bindings):
   _parse('gin/teams_tiny.gin', manifest, export, *bindings)
   with pytest.raises(warm_start.WarmStartError, match=pattern):
     _build_and_apply()
+
+
+def _exported(tmp_path, name, encoder_fields, seed):
+  weights = ifx.random_weights(encoder_fields, seed=seed, scale=0.05)
+  export_layout.write(ew.EncoderWeights(encoder_fields, weights, name,
+                                        vocab_file=fx.VOCAB,
+                                        do_lower_case=True),
+                      str(tmp_path / name))
+  return str(tmp_path / name), weights
+
+
+@pytest.mark.slow
+def test_electra_generator_from_a_second_checkpoint(tiny_manifest, tmp_path):
+  disc, disc_weights = _exported(tmp_path, 'disc', _TINY, seed=2)
+  gen_fields = dataclasses.asdict(size_presets.electra_generator_config(
+      'tiny', 7027, max_seq_length=128))
+  gen, gen_weights = _exported(tmp_path, 'gen', gen_fields, seed=3)
+  _parse('gin/electra_tiny.gin', tiny_manifest, disc,
+         f'Experiment.init_generator_checkpoint = {gen!r}')
+  exp = gin_setup.build_experiment()
+  trainer = runner.build_trainer(exp, strategy_builder.build_strategy(
+      'one_device'))
+  result = warm_start.apply(trainer, exp)
+  model = trainer.model
+  got = encoder_variables.read(model.generator_network)
+  for key in ('layer_0/attention/query/kernel', 'layer_1/output/bias'):
+    np.testing.assert_array_equal(got[key], gen_weights[key])
+  # Tied embeddings are the discriminator's, not the generator file's.
+  np.testing.assert_array_equal(got['embeddings/word_embeddings'],
+                                disc_weights['embeddings/word_embeddings'])
+  np.testing.assert_array_equal(
+      encoder_variables.read(model.discriminator_network)[
+          'layer_1/intermediate/kernel'],
+      disc_weights['layer_1/intermediate/kernel'])
+  assert 'generator cls_transform' not in result.initialised
+
+
+def test_plain_bert_mlm_task_starts_from_the_checkpoint(tiny_manifest,
+                                                        tmp_path):
+  export, weights = _exported(tmp_path, 'bert', _TINY, seed=4)
+  _parse('gin/bert_tiny_mlm.gin', tiny_manifest, export)
+  exp = gin_setup.build_experiment()
+  trainer = runner.build_trainer(exp, strategy_builder.build_strategy(
+      'one_device'))
+  result = warm_start.apply(trainer, exp)
+  # Model Garden's BertEncoderV2: only the MLM head (and the unused
+  # projection bias, folded into layer 0) start as usual.
+  assert not any('transformer' in part for part in result.initialised)
+  got = encoder_variables.read(trainer.model.encoder_network)
+  for key, value in weights.items():
+    np.testing.assert_array_equal(got[key], value, err_msg=key)
