@@ -36,26 +36,33 @@ from official_ext.trainer import runner
 FLAGS = flags.FLAGS
 
 
-def define_flags():
+def define_flags(flag_values=flags.FLAGS):
+  """Defines the CLI's flags (in `flag_values`; tests pass their own)."""
+  fv = flag_values
   flags.DEFINE_string('model_dir', None, 'A pretraining run of '
-                      'official_ext.train (holds operative_config.gin).')
-  flags.DEFINE_string('output_dir', None, 'Where to write the export.')
+                      'official_ext.train (holds operative_config.gin).',
+                      flag_values=fv)
+  flags.DEFINE_string('output_dir', None, 'Where to write the export.',
+                      flag_values=fv)
   flags.DEFINE_string('checkpoint', None, 'A checkpoint prefix; default: '
-                      'the newest in --model_dir.')
+                      'the newest in --model_dir.', flag_values=fv)
   flags.DEFINE_bool('random_init', False, 'Export the untrained model (the '
-                    'same seed and architecture) instead of a checkpoint.')
+                    'same seed and architecture) instead of a checkpoint.',
+                    flag_values=fv)
   flags.DEFINE_bool('saved_model', True, 'Also write the TF Hub '
-                    'SavedModel (--format=model_garden).')
+                    'SavedModel (--format=model_garden).', flag_values=fv)
   flags.DEFINE_enum('format', 'model_garden', ['model_garden', 'hf'],
                     'model_garden: our export layout (+ SavedModel); hf: a '
-                    'Hugging Face BERT/ELECTRA directory.')
+                    'Hugging Face BERT/ELECTRA directory.', flag_values=fv)
   flags.DEFINE_string('export_dir', None, 'Instead of --model_dir: an '
-                      'export (or import_checkpoint output) to convert.')
+                      'export (or import_checkpoint output) to convert.',
+                      flag_values=fv)
   flags.DEFINE_enum('hf_model_type', 'auto', ['auto', 'bert', 'electra'],
                     '--format=hf: the architecture (auto: electra iff the '
-                    'embedding is narrower than the hidden size).')
+                    'embedding is narrower than the hidden size).',
+                    flag_values=fv)
   flags.DEFINE_bool('hf_pooler', True, '--format=hf, bert: write the '
-                    'pooler.')
+                    'pooler.', flag_values=fv)
 
 
 class ExportError(ValueError):

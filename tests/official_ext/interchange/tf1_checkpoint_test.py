@@ -6,18 +6,19 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 import tf_keras
 
-from official.modeling import tf_utils
-
 from official.legacy.bert import configs
+from official.modeling import tf_utils
+from official.nlp.modeling import networks
 from official.nlp.tools import tf2_bert_encoder_checkpoint_converter as mg
-import tensorflow as tf
 
-from official_ext.interchange import encoder_weights as ew
-from official_ext.interchange import tf1_checkpoint
 from official_ext import import_checkpoint
+from official_ext.interchange import encoder_weights as ew
 from official_ext.interchange import export_layout
+from official_ext.interchange import model_garden_names
+from official_ext.interchange import tf1_checkpoint
 from tests.official_ext.interchange import interchange_fixtures as fx
 
 
@@ -62,7 +63,8 @@ def test_tf1_bert_import_equals_model_garden_converter(tmp_path):
   bert_config = configs.BertConfig.from_dict(_bert_config(encoder_fields))
   mg.convert_checkpoint(bert_config, str(tmp_path / 'mg' / 'ckpt'), src,
                         checkpoint_model_name='encoder')
-  theirs = mg._create_bert_model(bert_config)  # pylint: disable=protected-access
+  theirs = mg._create_bert_model(  # pylint: disable=protected-access
+      bert_config)
   theirs(fx.inputs())
   tf.train.Checkpoint(encoder=theirs).read(tf.train.latest_checkpoint(
       str(tmp_path / 'mg'))).assert_existing_objects_matched()
@@ -98,8 +100,6 @@ def _electra_checkpoint(tmp_path):
 def _reference_electra(fields, weights, tied_embeddings=None):
   """Model Garden's BertEncoder (its projection has a bias) with the
   ELECTRA weights: what the TF1 ELECTRA graph computes."""
-  from official.nlp.modeling import networks  # pylint: disable=g-import-not-at-top
-  from official_ext.interchange import model_garden_names  # pylint: disable=g-import-not-at-top
   encoder = networks.BertEncoderV2(
       vocab_size=fields['vocab_size'], hidden_size=fields['hidden_size'],
       num_layers=fields['num_layers'],
