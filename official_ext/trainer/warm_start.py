@@ -111,8 +111,11 @@ def check_tokenizer(source: ew.EncoderWeights, data) -> List[str]:
   be checked."""
   unchecked = []
   if source.vocab_file and data.vocab_file:
-    theirs = vocab_lib.load_vocab(source.vocab_file)
-    ours = vocab_lib.load_vocab(data.vocab_file)
+    try:
+      theirs = vocab_lib.load_vocab(source.vocab_file)
+      ours = vocab_lib.load_vocab(data.vocab_file)
+    except vocab_lib.VocabError as e:
+      raise WarmStartError(f'init checkpoint: {e}') from e
     if theirs.sha256 != ours.sha256:
       raise WarmStartError(
           f'init checkpoint vocab {source.vocab_file} ({len(theirs.tokens)} '
