@@ -23,10 +23,9 @@ the gin config's; the checkpoint's `vocab.txt` is the records' vocab
 """
 
 import dataclasses
-from typing import List, Optional
+from typing import List
 
 from absl import logging
-import tensorflow as tf
 
 from official_ext.finetuning import encoder_init
 from official_ext.interchange import encoder_variables
@@ -44,11 +43,10 @@ class WarmStartError(ValueError):
 
 @dataclasses.dataclass
 class WarmStart:
-  """What `apply` did: restored variable count, the parts initialised as
-  usual, and the imported trunk weights (canonical)."""
+  """What `apply` did: the restored variable count and the model parts
+  initialised as usual."""
   restored: int
   initialised: List[str]
-  trunk_weights: dict
 
 
 def _trunk_config(task):
@@ -196,7 +194,7 @@ def apply(trainer, exp) -> WarmStart:
       len(restored), ', '.join(initialised) or 'nothing',
       f'; not checked (the checkpoint does not say): {unchecked}'
       if unchecked else '')
-  return WarmStart(len(restored), initialised, dict(source.weights))
+  return WarmStart(len(restored), initialised)
 
 
 def _part(name: str, model_name: str) -> str:
