@@ -82,17 +82,18 @@ def _must_not_run(*args):
 
 
 def test_teams_continues_from_an_imported_encoder(tiny_manifest, tmp_path,
-                                                  monkeypatch, caplog):
+                                                  monkeypatch):
   export, weights = _released_encoder(tmp_path, 'teams_init')
   _parse('gin/teams_tiny.gin', tiny_manifest, export)
-  caplog.set_level('INFO')
+  logged = []
+  monkeypatch.setattr(warm_start.logging, 'info',
+                      lambda message, *args: logged.append(message % args))
   result = _check_first_step_and_training(
       tmp_path, weights, ['generator cls_transform', 'discriminator_rtd'],
       monkeypatch)
   # The generator's one layer is the discriminator's bottom layer (shared).
   assert not any(p.startswith('transformer') for p in result.initialised)
-  line = [r.getMessage() for r in caplog.records
-          if r.getMessage().startswith('warm start from')]
+  line = [m for m in logged if m.startswith('warm start from')]
   assert len(line) == 2  # one line each: the direct apply, the run's
   assert 'optimizer slots' in line[0] and line[0] == line[1]
   assert 'cls_transform' in line[0]
@@ -128,6 +129,7 @@ def test_a_mismatched_size_names_both(tiny_manifest, tmp_path):
                   r'MAX_SEQ_LENGTH = 128\)', "SIZE = 'mini'")
 
 
+@pytest.mark.slow
 def test_a_different_vocab_fails(tiny_manifest, tmp_path):
   other = str(tmp_path / 'other_vocab.txt')
   shutil.copy(fx.VOCAB, other)
