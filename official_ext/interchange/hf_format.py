@@ -154,10 +154,15 @@ def _hf_name(field):
   return {v: k for k, v in _CONFIG_KEYS.items()}[field]
 
 
+def read_fields(path: str) -> dict:
+  """The `BertEncoderConfig` fields of an HF directory's config.json."""
+  config_path = os.path.join(path, CONFIG)
+  return _fields(_read_json(config_path), config_path)
+
+
 def read(path: str) -> ew.EncoderWeights:
   """An HF BERT/ELECTRA(-discriminator) directory as `EncoderWeights`."""
-  config_path = os.path.join(path, CONFIG)
-  fields = _fields(_read_json(config_path), config_path)
+  fields = read_fields(path)
   tensors = _load_tensors(path)
   anchor = 'embeddings.word_embeddings.weight'
   prefixes = sorted(k[:-len(anchor)] for k in tensors if k.endswith(anchor))

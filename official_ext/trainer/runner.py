@@ -82,6 +82,8 @@ def build_trainer(exp: experiment_lib.Experiment,
   optimizer_builder.set_mixed_precision_policy(exp.mixed_precision)
   train_cfg = exp.train_data.config if exp.train_data else None
   eval_cfg = exp.eval_data.config if exp.eval_data else None
+  if exp.init_checkpoint:  # SIZE = 'init_checkpoint' takes its shape.
+    warm_start.register_size(exp.init_checkpoint)
   with strategy.scope():
     task = exp.task(train_data=train_cfg, validation_data=eval_cfg,
                     vocab_size=exp.vocab_size)

@@ -9,7 +9,8 @@ when model_dir holds no checkpoint, so a resumed run restores model_dir
 
 What is restored, after these checks (each a `WarmStartError` naming both
 sides): the trunk's shape (layers, widths, heads, vocab, positions) equals
-the gin config's; the checkpoint's `vocab.txt` is the records' vocab
+the gin config's (`SIZE = 'init_checkpoint'` takes the checkpoint's,
+`register_size`); the checkpoint's `vocab.txt` is the records' vocab
 (sha256) and its casing the manifest's `do_lower_case`.
 
   * the trunk: the BERT-MLM encoder or the ELECTRA/TEAMS discriminator;
@@ -28,9 +29,12 @@ from typing import List
 from absl import logging
 
 from official_ext.finetuning import encoder_init
+from official_ext.export import encoder_export
 from official_ext.interchange import encoder_variables
 from official_ext.interchange import encoder_weights as ew
+from official_ext.interchange import export_layout
 from official_ext.interchange import formats
+from official_ext.interchange import hf_format
 from official_ext.interchange import model_garden_names as names
 from official_ext.modeling.models import size_presets
 from official_ext.trainer import data_setup
@@ -97,11 +101,11 @@ def _matching_size(shape):
                                  'embedding_size', 'num_attention_heads',
                                  'intermediate_size'))
   for name, preset in size_presets.DISCRIMINATOR_SIZES.items():
-    if tuple(preset) == key:
+    if tuple(preset) == key and name != size_presets.CHECKPOINT_SIZE:
       return (f"bind SIZE = '{name}' and MAX_SEQ_LENGTH = "
               f"{shape['max_position_embeddings']}")
-  return ('bind the model builder\'s fields to the checkpoint\'s, e.g. '
-          'teams_model.discriminator')
+  return (f"bind SIZE = '{size_presets.CHECKPOINT_SIZE}' and "
+          f"MAX_SEQ_LENGTH = {shape['max_position_embeddings']}")
 
 
 def check_tokenizer(source: ew.EncoderWeights, data) -> List[str]:
@@ -141,6 +145,23 @@ def _read(path: str, generator: bool = False) -> ew.EncoderWeights:
         generator=generator))
   except ew.InterchangeError as e:
     raise WarmStartError(f'init checkpoint: {e}') from e
+
+
+def register_size(path: str) -> None:
+  """Lets gin say `SIZE = 'init_checkpoint'`: the preset of that name takes
+  the shape in the config of `path` (our export's encoder_config.json or an
+  HF config.json; other formats: import them first). Silently does nothing
+  when there is no such config (a size naming it is then unknown)."""
+  fields = None
+  if export_layout.is_export_dir(path):
+    fields = encoder_export.load_encoder_config(path)
+  elif hf_format.is_hf_dir(path):
+    fields = hf_format.read_fields(path)
+  if fields:
+    size_presets.register_checkpoint_size(
+        fields['num_layers'], fields['hidden_size'],
+        fields.get('embedding_size') or fields['hidden_size'],
+        fields['num_attention_heads'], fields['intermediate_size'])
 
 
 def _generator_layers(trunk_weights, gen_fields, trunk_fields):

@@ -150,8 +150,10 @@ def test_a_different_casing_fails(tiny_manifest, tmp_path):
                   r'with do_lower_case=True')
 
 
-def _expect_refusal(manifest, tmp_path, released, pattern, *bindings):
-  export, _ = _released_encoder(tmp_path, 'refused', **released)
+def _expect_refusal(manifest, tmp_path, released, pattern, *bindings,
+                    export=None):
+  if export is None:
+    export, _ = _released_encoder(tmp_path, 'refused', **released)
   _parse('gin/teams_tiny.gin', manifest, export, *bindings)
   with pytest.raises(warm_start.WarmStartError, match=pattern):
     _build_and_apply()
@@ -206,3 +208,25 @@ def test_plain_bert_mlm_task_starts_from_the_checkpoint(tiny_manifest,
   got = encoder_variables.read(trainer.model.encoder_network)
   for key, value in weights.items():
     np.testing.assert_array_equal(got[key], value, err_msg=key)
+
+
+def test_size_init_checkpoint_takes_the_checkpoint_shape(tiny_manifest,
+                                                         tmp_path):
+  shape = dict(_TINY, num_layers=3, intermediate_size=96)  # not a preset
+  export, weights = _exported(tmp_path, 'odd', shape, seed=5)
+  _expect_refusal(tiny_manifest, tmp_path, {},
+                  r"num_layers=3, intermediate_size=96 but the gin config "
+                  r'builds the trunk with num_layers=2, intermediate_size=128'
+                  r" \(bind SIZE = 'init_checkpoint' and MAX_SEQ_LENGTH = "
+                  r'128\)', export=export)
+  _parse('gin/teams_tiny.gin', tiny_manifest, export,
+         "SIZE = 'init_checkpoint'")
+  exp = gin_setup.build_experiment()
+  trainer = runner.build_trainer(exp, strategy_builder.build_strategy(
+      'one_device'))
+  warm_start.apply(trainer, exp)
+  trunk = trainer.model.discriminator_network
+  assert len(trunk.hidden_layers) == 3
+  got = encoder_variables.read(trunk)
+  np.testing.assert_array_equal(got['layer_2/intermediate/kernel'],
+                                weights['layer_2/intermediate/kernel'])
