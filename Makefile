@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.py | sha256sum | cut -c1-12)
 DEMO_DIR ?= out/demo
 
-.PHONY: demo test test-all bench venv clean
+.PHONY: demo warm-start test test-all bench venv clean
 
 venv: $(STAMP)
 
@@ -19,6 +19,11 @@ $(STAMP): setup.py
 
 demo: venv
 	$(PY) -m official_ext.demo --output_dir=$(DEMO_DIR)
+
+# Import a released encoder (one the repo makes itself, published in the
+# Hugging Face layout), continue pretraining it, fine-tune (README).
+warm-start: venv
+	$(PY) -m official_ext.warm_start_demo --output_dir=out/warm_start
 
 test: venv
 	$(PY) -m pytest -q tests

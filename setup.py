@@ -23,6 +23,8 @@ setuptools.setup(
         "syntok>=1.4.4,<2",
         "pyarrow>=14",
         "zstandard>=0.22",
+        "safetensors>=0.4,<1",  # Hugging Face import/export (numpy API)
+        "tensorflow-hub>=0.16,<1",  # TF Hub SavedModel export is tested
     ],
     extras_require={
         "beam": ["apache-beam>=2.60,<3"],

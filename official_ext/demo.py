@@ -62,6 +62,25 @@ def run_stage(name, args, log_dir):
   print(f'[demo] {name}: done in {time.time() - start:.0f}s', flush=True)
 
 
+def run_stages(stage_list, log_dir, label='demo'):
+  """Runs each `(name, done marker, args)` stage whose marker is missing."""
+  for name, marker, args in stage_list:
+    if os.path.exists(marker):
+      print(f'[{label}] {name}: already done ({marker})', flush=True)
+      continue
+    run_stage(name, args, log_dir)
+
+
+def run_job(stage_list, out, program, label='demo'):
+  """`run_stages` with logs in `<out>/logs`; a failed stage exits 1 with its
+  message."""
+  try:
+    run_stages(stage_list, os.path.join(out, 'logs'), label)
+  except StageError as e:
+    print(f'{program}: error: {e}', file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
 def stages(out):
   """(name, done-marker path, module args) of every stage, in order."""
   data = os.path.join(out, 'data')
@@ -155,15 +174,7 @@ def main(argv):
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
   out = os.path.abspath(FLAGS.output_dir)
   start = time.time()
-  try:
-    for name, marker, args in stages(out):
-      if os.path.exists(marker):
-        print(f'[demo] {name}: already done ({marker})', flush=True)
-        continue
-      run_stage(name, args, os.path.join(out, 'logs'))
-  except StageError as e:
-    print(f'official_ext.demo: error: {e}', file=sys.stderr, flush=True)
-    sys.exit(1)
+  run_job(stages(out), out, 'official_ext.demo')
   table, plot = compare(out)
   print('\n' + table)
   print(f'\nplot: {plot}\nreports: {out}/finetune/*/results.md\n'

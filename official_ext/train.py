@@ -7,8 +7,13 @@ r"""Pretrains (or evaluates) a model described by gin files.
 gin files (`gin/`) bind the experiment: task and model, data, optimiser,
 steps and intervals (`gin/README.md`). Bindings apply in this order, later
 ones winning: the gin files, then the flags --data_manifest,
---eval_data_manifest, --mixed_precision and --jit_compile, then
---gin_bindings.
+--eval_data_manifest, --mixed_precision, --jit_compile,
+--init_checkpoint and --init_generator_checkpoint, then --gin_bindings.
+
+Continued pretraining: `--init_checkpoint=EXPORT` (our export, or what
+`official_ext.import_checkpoint` wrote from a released encoder) starts the
+trunk(s) from that encoder on the first run (trainer/warm_start.py); a rerun
+resumes from model_dir as usual.
 
 model_dir receives checkpoints (`ckpt-<step>`), TensorBoard events
 (`train/`, `eval/`) and `operative_config.gin`. Re-running the same command
@@ -34,8 +39,13 @@ from official_ext.trainer import experiment
 from official_ext.trainer import gin_setup
 from official_ext.trainer import nan_guard
 from official_ext.trainer import runner
+from official_ext.trainer import warm_start
 
 FLAGS = flags.FLAGS
+flags.DEFINE_string('init_generator_checkpoint', None, 'ELECTRA/TEAMS: '
+                    'the generator\'s encoder (binds Experiment.'
+                    'init_generator_checkpoint; default: the generator\'s '
+                    'layers come from --init_checkpoint).')
 flags.DEFINE_enum('mode', 'train', runner.MODES,
                   'train: train to Experiment.train_steps; eval: evaluate the '
                   'newest checkpoint; train_and_eval: train, evaluating every '
@@ -53,7 +63,7 @@ USER_ERRORS = (gin_setup.GinConfigError, data_setup.DataError,
                experiment.ExperimentError,
                checkpointing.CheckpointMismatchError,
                nan_guard.NonFiniteLossError, runner.BuildError,
-               FileNotFoundError)
+               warm_start.WarmStartError, FileNotFoundError)
 
 
 def flag_bindings():
@@ -67,6 +77,11 @@ def flag_bindings():
     out.append(f'Experiment.mixed_precision = {FLAGS.mixed_precision!r}')
   if FLAGS.jit_compile is not None:
     out.append(f'Experiment.jit_compile = {FLAGS.jit_compile}')
+  if FLAGS.init_checkpoint:
+    out.append(f'Experiment.init_checkpoint = {FLAGS.init_checkpoint!r}')
+  if FLAGS.init_generator_checkpoint:
+    out.append('Experiment.init_generator_checkpoint = '
+               f'{FLAGS.init_generator_checkpoint!r}')
   return out
 
 

@@ -32,20 +32,9 @@ from official.nlp.configs import encoders
 from official.nlp.modeling import models as mg_models
 
 from official_ext.export import encoder_export
+from official_ext.interchange import encoder_weights
 
-_LEGACY_BERT_KEYS = {
-    'vocab_size': 'vocab_size', 'hidden_size': 'hidden_size',
-    'num_hidden_layers': 'num_layers',
-    'num_attention_heads': 'num_attention_heads',
-    'intermediate_size': 'intermediate_size',
-    'hidden_act': 'hidden_activation',
-    'hidden_dropout_prob': 'dropout_rate',
-    'attention_probs_dropout_prob': 'attention_dropout_rate',
-    'max_position_embeddings': 'max_position_embeddings',
-    'type_vocab_size': 'type_vocab_size',
-    'initializer_range': 'initializer_range',
-    'embedding_size': 'embedding_size',
-}
+_LEGACY_BERT_KEYS = encoder_weights.BERT_JSON_KEYS  # bert_config.json
 SHAPE_FIELDS = ('vocab_size', 'hidden_size', 'num_layers',
                 'num_attention_heads', 'intermediate_size', 'embedding_size',
                 'max_position_embeddings', 'type_vocab_size')

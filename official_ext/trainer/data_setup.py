@@ -124,6 +124,14 @@ def _agree(name, bound, found, manifest_path):
   return found if found is not None else bound
 
 
+def manifest_casing(data: PretrainData) -> Optional[bool]:
+  """The `do_lower_case` the records were built with (None: no manifest)."""
+  if not data.source.endswith('.json') or not tf.io.gfile.exists(
+      data.source):
+    return None
+  return _read_manifest(data.source)['settings'].get('do_lower_case')
+
+
 def pretrain_data(manifest: Optional[str] = None,
                   input_path: Optional[str] = None,
                   global_batch_size: int = 256, is_training: bool = True,

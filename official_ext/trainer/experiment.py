@@ -43,6 +43,10 @@ class Experiment:
       'mixed_float16' (GPU; dynamic loss scaling).
     jit_compile: XLA-compile the training step.
     seed: seeds Python, NumPy and TF (initial weights, dropout).
+    init_checkpoint: start the trunk from this encoder (our export or any
+      format `official_ext.import_checkpoint` reads) when model_dir holds
+      no checkpoint yet (`warm_start`).
+    init_generator_checkpoint: the generator's encoder (ELECTRA/TEAMS).
   """
   task: Callable[..., base_task.Task]
   train_data: Optional[data_setup.PretrainData]
@@ -58,6 +62,8 @@ class Experiment:
   mixed_precision: str = 'float32'
   jit_compile: bool = False
   seed: int = 0
+  init_checkpoint: Optional[str] = None
+  init_generator_checkpoint: Optional[str] = None
 
   def __post_init__(self):
     positive = ('train_steps', 'steps_per_loop', 'checkpoint_interval',

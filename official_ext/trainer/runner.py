@@ -9,7 +9,9 @@ Order (every check happens before the first training step):
   3. a checkpoint already in model_dir must match the model
      (`checkpointing.check_compatible`), then Orbit restores it: step,
      weights, optimiser slots, loss scale and -- through the step -- the
-     learning-rate schedule and the data position (`train_input`);
+     learning-rate schedule and the data position (`train_input`); without
+     one, a training run with `Experiment.init_checkpoint` starts its
+     trunk(s) from that encoder (`warm_start`);
   4. the operative gin config is written to model_dir;
   5. train / eval / train_and_eval / continuous_eval.
 """
@@ -28,6 +30,7 @@ from official_ext.trainer import optimizer_builder
 from official_ext.trainer import spine
 from official_ext.trainer import task_trainer
 from official_ext.trainer import train_input
+from official_ext.trainer import warm_start
 
 MODES = ('train', 'eval', 'train_and_eval', 'continuous_eval')
 
@@ -78,6 +81,8 @@ def build_trainer(exp: experiment_lib.Experiment,
   optimizer_builder.set_mixed_precision_policy(exp.mixed_precision)
   train_cfg = exp.train_data.config if exp.train_data else None
   eval_cfg = exp.eval_data.config if exp.eval_data else None
+  if exp.init_checkpoint:  # SIZE = 'init_checkpoint' takes its shape.
+    warm_start.register_size(exp.init_checkpoint)
   with strategy.scope():
     task = exp.task(train_data=train_cfg, validation_data=eval_cfg,
                     vocab_size=exp.vocab_size)
@@ -128,6 +133,8 @@ def run(exp: experiment_lib.Experiment, model_dir: str, mode: str,
     checkpointing.check_compatible(latest, trainer.checkpoint)
   elif mode == 'eval':
     raise FileNotFoundError(f'--mode=eval: no checkpoint in {model_dir!r}.')
+  elif train and exp.init_checkpoint:
+    warm_start.apply(trainer, exp)
   path = write_operative_config(model_dir, operative_config(), mode)
   logging.info('operative gin config written to %s', path)
   controller = spine.make_controller(

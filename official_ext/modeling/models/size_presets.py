@@ -30,6 +30,19 @@ ELECTRA_GENERATOR_WIDTH = {
 }
 
 
+CHECKPOINT_SIZE = 'init_checkpoint'
+
+
+def register_checkpoint_size(layers, hidden, embedding, heads, ffn):
+  """Defines size `init_checkpoint` as an init checkpoint's shape (its
+  ELECTRA generator: a quarter of the width, at least 64)."""
+  DISCRIMINATOR_SIZES[CHECKPOINT_SIZE] = (layers, hidden, embedding, heads,
+                                          ffn)
+  width = max(64, hidden // 4)
+  ELECTRA_GENERATOR_WIDTH[CHECKPOINT_SIZE] = (width, max(1, width // 64),
+                                              4 * width)
+
+
 def _check_size(size):
   if size not in DISCRIMINATOR_SIZES:
     raise ValueError(f'unknown size {size!r}; choose one of '

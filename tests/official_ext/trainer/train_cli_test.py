@@ -111,7 +111,8 @@ def test_helpfull_documents_every_flag():
                       'official_ext.distribution_flags'))
   for flag in ('gin_file', 'gin_bindings', 'model_dir', 'mode', 'strategy',
                'tpu', 'all_reduce_alg', 'data_manifest', 'eval_data_manifest',
-               'mixed_precision', 'jit_compile'):
+               'mixed_precision', 'jit_compile', 'init_checkpoint',
+               'init_generator_checkpoint'):
     assert re.search(rf'--(\[no\])?{flag}:', ours), flag
   assert 'train|eval|train_and_eval|continuous_eval' in ours.replace(
       '<', '').replace('>', '')

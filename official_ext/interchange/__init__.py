@@ -1,0 +1,1 @@
+"""Checkpoint interchange: import released encoders, export to other formats."""
