@@ -52,8 +52,9 @@ Other modes (each also one subprocess per job):
              per-step time ratios, robust to load changes during the run.
   --profile  per implementation, the time of forward only, forward+backward,
              the full step, and (ours) the step without metrics and the
-             sampler's parts: per-row tf.map_fn draws vs alternatives, ours vs
-             the peer's sampler on the same logits.
+             sampler's parts: per-row vectorised draws vs the former per-row
+             tf.map_fn and other alternatives, ours vs the peer's sampler on
+             the same logits.
 
 Usage (from the repo root; the default run takes about 5 minutes on 2 cores):
   .venv/bin/python bench/train_step_bench.py
@@ -398,9 +399,15 @@ def profile_row(size, impl, variant, seed, repeats):
   seeds = gdt.sampler_seeds(inputs, 0, 0)
 
   @function
-  def draws_per_row_map_fn():  # ours: [2, P, V] per row in a tf.map_fn
+  def draws_per_row_vectorised():  # ours: per-row SplitMix64, one fused pass
     return tf.reduce_sum(candidate_sampler.draw_uniform_per_row(
         seeds, [2, PREDICTIONS, VOCAB]))
+
+  @function
+  def draws_per_row_map_fn():  # before: [2, P, V] per row in a tf.map_fn
+    return tf.reduce_sum(tf.map_fn(
+        lambda s: tf.random.stateless_uniform([2, PREDICTIONS, VOCAB], seed=s),
+        seeds, fn_output_signature=tf.float32))
 
   @function
   def draws_one_stateless():  # one stateless draw for the whole batch
@@ -426,7 +433,7 @@ def profile_row(size, impl, variant, seed, repeats):
   lm_ids = tf.cast(inputs["masked_lm_ids"], tf.int32)
 
   @function
-  def sampler_ours():  # replacement + K candidates from the map_fn draws
+  def sampler_ours():  # replacement + K candidates from the per-row draws
     draws = candidate_sampler.draw_uniform_per_row(
         seeds, [2, PREDICTIONS, VOCAB])
     replaced = candidate_sampler.sample_replacements(logits, draws[:, 0])
@@ -452,7 +459,9 @@ def profile_row(size, impl, variant, seed, repeats):
         "full step without metrics": lambda: step_no_metrics(inputs),
         "sampler: ours (draws+argmax+top_k)": sampler_ours,
         "sampler: peer (2 draws+softmax+5x argmax)": sampler_peer,
-        "draws: per-row tf.map_fn (ours)": draws_per_row_map_fn,
+        "draws: per-row vectorised SplitMix64 (ours)":
+            draws_per_row_vectorised,
+        "draws: per-row tf.map_fn (before)": draws_per_row_map_fn,
         "draws: per-row tf.vectorized_map": draws_vectorized_per_row,
         "draws: one stateless_uniform": draws_one_stateless,
         "draws: global RNG (peer)": draws_global_rng,
