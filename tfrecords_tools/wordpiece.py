@@ -20,9 +20,16 @@ Steps, as tensorflow_text does them:
      after normalisation, is one unknown token.
 
 Offsets are byte offsets into the ORIGINAL text: a piece spans from the first
-to the last original character it came from. Pure-ASCII texts (the common
-case) take a fast path (one `str.translate` and one regex over the text);
-results of each distinct word are cached.
+to the last original character it came from (tensorflow_text's conventions
+for characters that expand or vanish, see `_tokenize_unicode`).
+
+Speed: all pure-ASCII texts of a call (the common case) are joined, mapped
+with one `str.translate` and split with one regex; other texts are handled
+per non-ASCII character. Each distinct word's pieces are computed once and
+kept in flat tables (up to MAX_CACHED_WORDS words, then the cache restarts),
+so the per-token work is NumPy indexing. Character properties come from
+Python's `unicodedata` (its Unicode version may differ from ICU's in
+tensorflow_text for characters assigned very recently).
 """
 import re
 import unicodedata
@@ -31,6 +38,7 @@ from typing import Dict, List, Sequence, Tuple
 import numpy as np
 
 MAX_BYTES_PER_WORD = 100
+MAX_CACHED_WORDS = 1_000_000
 SUFFIX = "##"
 
 _ASCII_PUNCT = "!-/:-@\\[-`{-~"
@@ -113,6 +121,9 @@ class WordPieceTokenizer:
     self._table = _ascii_table(lower_case)
     self._max_len = max(len(t) for t in tokens)
     self._chars: Dict[str, Tuple[str, str, int]] = {}
+    self._forget_words()
+
+  def _forget_words(self):
     # Every distinct word seen: its index, and its pieces in flat tables.
     self._word_index: Dict[str, int] = {}
     self._first: List[int] = []
@@ -149,6 +160,8 @@ class WordPieceTokenizer:
 
   def _indices(self, words: Sequence[str]) -> np.ndarray:
     """Index of each word in the piece tables (new words are added)."""
+    if len(self._first) > MAX_CACHED_WORDS:
+      self._forget_words()
     index = list(map(self._word_index.get, words))
     if None in index:
       for word in set(w for w, i in zip(words, index) if i is None):

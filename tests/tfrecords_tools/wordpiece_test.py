@@ -150,3 +150,16 @@ def test_builder_modules_import_no_tensorflow():
   env = dict(os.environ, PYTHONPATH=_REPO)
   assert subprocess.run([sys.executable, "-c", code], env=env,
                         check=False).returncode == 0
+
+
+def test_results_stay_the_same_when_the_word_cache_restarts(monkeypatch):
+  tok = wordpiece.WordPieceTokenizer(TOKENS, lower_case=True)
+  tok.tokenize_with_offsets(["the cafes"])
+  monkeypatch.setattr(wordpiece, "MAX_CACHED_WORDS", 1)
+  got = tok.tokenize_with_offsets(["unaffable hello", "The"])
+  words = tok._word_index  # pylint: disable=protected-access
+  assert "cafes" not in words and set(words) == {"unaffable", "hello", "the"}
+  fresh = wordpiece.WordPieceTokenizer(TOKENS, lower_case=True)
+  for a, b in zip(got, fresh.tokenize_with_offsets(["unaffable hello",
+                                                    "The"])):
+    np.testing.assert_array_equal(a, b)
