@@ -47,13 +47,15 @@ paper's TEAMS small/base/large, with the implied time per step on stated
 accelerators at a stated utilisation.
 
 Other modes (each also one subprocess per job):
-  --paired   per size, the peer and ours (fp32) in ONE process with their steps
+  --paired   per size, the peer (fp32) and ours (fp32, or bf16 with
+             --paired_variants=fp32,bf16) in ONE process with their steps
              alternated (order flipped every step); prints the median of the
              per-step time ratios, robust to load changes during the run.
   --profile  per implementation, the time of forward only, forward+backward,
              the full step, and (ours) the step without metrics and the
-             sampler's parts: per-row tf.map_fn draws vs alternatives, ours vs
-             the peer's sampler on the same logits.
+             sampler's parts: per-row vectorised draws vs the former per-row
+             tf.map_fn and other alternatives, ours vs the peer's sampler on
+             the same logits.
 
 Usage (from the repo root; the default run takes about 5 minutes on 2 cores):
   .venv/bin/python bench/train_step_bench.py
@@ -149,6 +151,9 @@ def parse_args(argv=None):
                  "both see the same machine load; prints the median of the "
                  "per-step ratios (more robust than the table's ratio on a "
                  "busy machine).")
+  p.add_argument("--paired_variants", default="fp32",
+                 help="With --paired: comma-separated variants of ours "
+                 "(fp32, bf16) each alternated with the peer fp32.")
   p.add_argument("--profile_variants", default="fp32",
                  help="With --profile: comma-separated variants among "
                  "fp32,bf16,jit.")
@@ -398,9 +403,15 @@ def profile_row(size, impl, variant, seed, repeats):
   seeds = gdt.sampler_seeds(inputs, 0, 0)
 
   @function
-  def draws_per_row_map_fn():  # ours: [2, P, V] per row in a tf.map_fn
+  def draws_per_row_vectorised():  # ours: per-row SplitMix64, one fused pass
     return tf.reduce_sum(candidate_sampler.draw_uniform_per_row(
         seeds, [2, PREDICTIONS, VOCAB]))
+
+  @function
+  def draws_per_row_map_fn():  # before: [2, P, V] per row in a tf.map_fn
+    return tf.reduce_sum(tf.map_fn(
+        lambda s: tf.random.stateless_uniform([2, PREDICTIONS, VOCAB], seed=s),
+        seeds, fn_output_signature=tf.float32))
 
   @function
   def draws_one_stateless():  # one stateless draw for the whole batch
@@ -426,7 +437,7 @@ def profile_row(size, impl, variant, seed, repeats):
   lm_ids = tf.cast(inputs["masked_lm_ids"], tf.int32)
 
   @function
-  def sampler_ours():  # replacement + K candidates from the map_fn draws
+  def sampler_ours():  # replacement + K candidates from the per-row draws
     draws = candidate_sampler.draw_uniform_per_row(
         seeds, [2, PREDICTIONS, VOCAB])
     replaced = candidate_sampler.sample_replacements(logits, draws[:, 0])
@@ -452,7 +463,9 @@ def profile_row(size, impl, variant, seed, repeats):
         "full step without metrics": lambda: step_no_metrics(inputs),
         "sampler: ours (draws+argmax+top_k)": sampler_ours,
         "sampler: peer (2 draws+softmax+5x argmax)": sampler_peer,
-        "draws: per-row tf.map_fn (ours)": draws_per_row_map_fn,
+        "draws: per-row vectorised SplitMix64 (ours)":
+            draws_per_row_vectorised,
+        "draws: per-row tf.map_fn (before)": draws_per_row_map_fn,
         "draws: per-row tf.vectorized_map": draws_vectorized_per_row,
         "draws: one stateless_uniform": draws_one_stateless,
         "draws: global RNG (peer)": draws_global_rng,
@@ -487,13 +500,14 @@ def profile_main(args):
 # --------------------------------------------------------- paired (subprocess)
 
 
-def paired_row(size, warmup, steps, seed):
-  """Peer and ours fp32 in one process, their steps alternated."""
-  tf, _ = _setup_tf("fp32", seed)
+def paired_row(size, warmup, steps, seed, variant="fp32"):
+  """Peer fp32 and ours (fp32 or bf16) in one process, steps alternated."""
+  tf, tf_keras = _setup_tf("fp32", seed)
   steps_fn = {}
   for impl in ("peer", "ours"):
     _, _, task, model, optimizer, metrics, inputs = build_row(
-        size, impl, "fp32", seed)
+        size, impl, variant if impl == "ours" else "fp32", seed)
+    tf_keras.mixed_precision.set_global_policy("float32")
 
     def train_step(x, task=task, model=model, optimizer=optimizer,
                    metrics=metrics):
@@ -519,7 +533,8 @@ def paired_row(size, warmup, steps, seed):
     result[impl] = {
         "median_ms": 1e3 * statistics.median(v[0] for v in values),
         "cpu_ms": 1e3 * statistics.mean(v[1] for v in values)}
-  _log(f"    {size} paired: peer {result['peer']['median_ms']:.1f} ms, ours "
+  _log(f"    {size} paired ({variant}): peer {result['peer']['median_ms']:.1f}"
+       f" ms, ours "
        f"{result['ours']['median_ms']:.1f} ms, ratio {result['ratio']:.3f}")
   return result
 
@@ -530,11 +545,12 @@ def paired_main(args):
   warmup = warmup if args.warmup is None else args.warmup
   steps = steps if args.steps is None else args.steps
   try:
-    result = paired_row(size, warmup, steps, args.seed)
+    result = paired_row(size, warmup, steps, args.seed,
+                        args.row.split(":")[2])
   except Exception as exc:  # pylint: disable=broad-except
     traceback.print_exc(file=sys.stderr)
     result = {"error": _short_reason(exc)}
-  result.update(size=size)
+  result.update(size=size, variant=args.row.split(":")[2])
   print(json.dumps(result), flush=True)
   return 0
 
@@ -629,19 +645,21 @@ def format_table(results, sizes):
 
 
 def format_paired(results):
-  lines = [f"{'size':<12} {'peer ms':>9} {'ours ms':>9} {'peer cpu':>9} "
-           f"{'ours cpu':>9} {'peer/ours':>10}"]
+  lines = [f"{'size':<12} {'ours':<6} {'peer ms':>9} {'ours ms':>9} "
+           f"{'peer cpu':>9} {'ours cpu':>9} {'peer/ours':>10}"]
   for r in results:
+    name = f"{DISPLAY[r['size']]:<12} {r.get('variant', 'fp32'):<6}"
     if "error" in r:
-      lines.append(f"{DISPLAY[r['size']]:<12} failed: {r['error']}")
+      lines.append(f"{name} failed: {r['error']}")
       continue
     lines.append(
-        f"{DISPLAY[r['size']]:<12} {r['peer']['median_ms']:>9.1f} "
+        f"{name} {r['peer']['median_ms']:>9.1f} "
         f"{r['ours']['median_ms']:>9.1f} {r['peer']['cpu_ms']:>9.0f} "
         f"{r['ours']['cpu_ms']:>9.0f} {r['ratio']:>9.3f}x")
-  lines.append("Steps alternate peer/ours (order flipped every step) in one "
-               "process; ms = median wall, cpu = mean CPU per step; peer/ours "
-               "= median of the per-step ratios (> 1: ours faster).")
+  lines.append("Steps alternate peer fp32 / ours (order flipped every step) "
+               "in one process; ms = median wall, cpu = mean CPU per step; "
+               "peer/ours = median of the per-step ratios (> 1: ours "
+               "faster).")
   return lines
 
 
@@ -705,13 +723,15 @@ def main(argv=None):
   load_before = _load()
   results = []
   if args.paired:
-    for i, size in enumerate(sizes, 1):
+    jobs = [(size, variant) for size in sizes
+            for variant in args.paired_variants.split(",")]
+    for i, (size, variant) in enumerate(jobs, 1):
       warmup, steps = _steps_for(args, size)
-      _log(f"[{i}/{len(sizes)}] paired {size} peer/ours fp32 (load "
-           f"{_load()})")
-      result, _ = run_subprocess(args, f"{size}:paired:fp32", warmup,
+      _log(f"[{i}/{len(jobs)}] paired {size} peer fp32 / ours {variant} "
+           f"(load {_load()})")
+      result, _ = run_subprocess(args, f"{size}:paired:{variant}", warmup,
                                  steps, mode="paired")
-      result.update(size=size)
+      result.update(size=size, variant=variant)
       results.append(result)
     print("\n".join(header_lines(args, sizes) + [""] +
                     format_paired(results)))

@@ -141,7 +141,7 @@ class _TransformChunk(beam.DoFn):
     self._transform = None
 
   def setup(self):
-    # TensorFlow is imported on the worker only.
+    # The tokenizer (plain Python, no TensorFlow) is built on the worker.
     from tfrecords_tools import tokenizer as tokenizer_lib  # pylint: disable=g-import-not-at-top
     vocab = vocab_lib.load_vocab(self._vocab_path)
     self._tokenizer = tokenizer_lib.Tokenizer(

@@ -155,7 +155,8 @@ def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
   vocab = vocab_lib.load_vocab(vocab_file)
   files = source.expand(input_patterns)
   os.makedirs(output_dir, exist_ok=True)
-  # TensorFlow is imported only here, never by the worker processes.
+  # The tokenizer is plain Python: the build imports no TensorFlow (only a
+  # gs:// input does, in corpus_reader).
   from tfrecords_tools import idf_pass  # pylint: disable=g-import-not-at-top
   from tfrecords_tools import tokenizer as tokenizer_lib  # pylint: disable=g-import-not-at-top
   tokenizer = tokenizer_lib.Tokenizer(vocab, config.do_lower_case,

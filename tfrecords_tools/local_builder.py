@@ -1,6 +1,6 @@
 """Runs the build on this machine: one reader/tokenizer, N shard-owning workers.
 
-The main process reads and tokenizes chunks (TensorFlow) and sends every
+The main process reads and tokenizes chunks (no TensorFlow) and sends every
 tokenized chunk to every worker. Worker w owns the shards s with
 s % num_workers == w: it transforms only the documents of those shards and
 writes them itself, so no record crosses a process boundary. Workers are

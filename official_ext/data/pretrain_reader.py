@@ -93,9 +93,6 @@ class AuxPretrainDataLoader(pretrain_dataloader.BertPretrainDataLoader):
           [spec.size(self._seq_length, self._max_predictions_per_seq)], dtype)
     return out
 
-  def _parse(self, record):
-    return {_RENAME.get(k, k): v for k, v in record.items()}
-
   def _halves(self, batch):
     """[B] paired records -> [2B] sequences, continuations second."""
     out = {}
@@ -109,14 +106,25 @@ class AuxPretrainDataLoader(pretrain_dataloader.BertPretrainDataLoader):
       out[key] = value
     return out
 
+  def _decode_batch(self, serialized):
+    """[B] serialized records -> the batch dict, in ONE vectorised parse.
+
+    Same tensors as Model Garden's per-record `_decode` + `_parse` then
+    `batch` (tested), at a fraction of the cost: the tf.data pipeline is
+    files -> interleave -> shuffle -> batch of strings -> this -> prefetch.
+    """
+    example = tf.io.parse_example(serialized, self._name_to_features())
+    batch = {_RENAME.get(k, k): tf.cast(v, tf.int32) if v.dtype == tf.int64
+             else v for k, v in example.items()}
+    if self._params.paired and self._params.pair_halves:
+      batch = self._halves(batch)
+    return batch
+
   def load(self, input_context=None):
-    if not (self._params.paired and self._params.pair_halves):
-      return super().load(input_context)
     from official.common import dataset_fn  # pylint: disable=g-import-not-at-top
     from official.core import input_reader  # pylint: disable=g-import-not-at-top
     reader = input_reader.InputReader(
         params=self._params,
         dataset_fn=dataset_fn.pick_dataset_fn(self._params.file_type),
-        decoder_fn=self._decode, parser_fn=self._parse,
-        postprocess_fn=self._halves)
+        decoder_fn=None, parser_fn=None, postprocess_fn=self._decode_batch)
     return reader.read(input_context)

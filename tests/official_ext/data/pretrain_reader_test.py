@@ -59,6 +59,23 @@ def test_model_garden_loader_reads_our_files_identically(nsp_dir):
   assert ours[0][F.TF_LABELS].shape == (8, 64)
 
 
+def test_shuffled_training_batches_equal_model_gardens(nsp_dir):
+  """Batch-then-parse keeps the record order of parse-then-batch."""
+  common = dict(global_batch_size=4, is_training=True, seed=3,
+                shuffle_buffer_size=50)
+  theirs = pretrain_dataloader.BertPretrainDataLoader(
+      pretrain_dataloader.BertPretrainDataConfig(
+          input_path=os.path.join(nsp_dir, "*.tfrecord"), seq_length=64,
+          max_predictions_per_seq=10, **common)).load()
+  ours = pretrain_reader.AuxPretrainDataLoader(
+      pretrain_reader.config_from_manifest(
+          os.path.join(nsp_dir, "manifest.json"), **common)).load()
+  for t, o, _ in zip(theirs, ours, range(6)):
+    for key in t:
+      np.testing.assert_array_equal(t[key].numpy(), o[key].numpy(),
+                                    err_msg=key)
+
+
 def test_paired_records_become_batch_halves(consecutive_dir):
   config = pretrain_reader.config_from_manifest(
       os.path.join(consecutive_dir, "manifest.json"), global_batch_size=4,
