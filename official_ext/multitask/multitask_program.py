@@ -84,7 +84,7 @@ class MultiTaskProgram(orbit.AbstractTrainer):
       self._iterators = {
           p.spec.name: iter(self.strategy.experimental_distribute_dataset(
               p.dataset('train', self._batch_size, is_training=True,
-                        seed=self._seed).skip(skip[p.spec.name])))
+                        seed=self._seed, skip_batches=skip[p.spec.name])))
           for p in self._prepared}
     return self._iterators
 

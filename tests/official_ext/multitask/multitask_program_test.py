@@ -40,9 +40,9 @@ class _Step:
 
 
 def _task(name):
-  def dataset(split, batch_size, is_training, seed):
+  def dataset(split, batch_size, is_training, seed, skip_batches):
     assert (split, batch_size, is_training, seed) == ('train', 3, True, 7)
-    return tf.data.Dataset.range(1000).map(
+    return tf.data.Dataset.range(1000).skip(skip_batches).map(
         lambda x: tf.cast(x, tf.float32) + OFFSETS[name])
   return types.SimpleNamespace(spec=types.SimpleNamespace(name=name),
                                dataset=dataset)
