@@ -205,7 +205,6 @@ def train(specs: Sequence[task_spec_lib.TaskSpec], config: TrainerConfig,
   cache_dir = cache_dir or os.path.join(model_dir, 'features')
   prepared = [supervised_data.prepare_task(s, vocab_file, cache_dir,
                                            do_lower_case) for s in specs]
-  names = [p.spec.name for p in prepared]
   probabilities = _task_probabilities(prepared, config)
   scales = loss_scaling.task_loss_scales(prepared, config.loss_scaling,
                                          config.scaling_power)
@@ -252,6 +251,7 @@ def train(specs: Sequence[task_spec_lib.TaskSpec], config: TrainerConfig,
   eval_interval = config.eval_interval or config.total_updates
   ckpt_interval = config.checkpoint_interval or eval_interval
   resuming = bool(tf.train.latest_checkpoint(model_dir))
+  label = os.path.basename(os.path.normpath(model_dir))  # e.g. 1-muppet
   controller = spine.make_controller(
       program, model_dir, config.total_updates,
       # Loops end at every log, checkpoint and eval step.
@@ -259,8 +259,7 @@ def train(specs: Sequence[task_spec_lib.TaskSpec], config: TrainerConfig,
                               eval_interval),
       checkpoint_interval=ckpt_interval, max_checkpoints=3,
       summary_dir=os.path.join(model_dir, 'tensorboard', 'train'),
-      print_fn=lambda line: print(f'{os.path.basename(model_dir)}: {line}',
-                                  flush=True))
+      print_fn=lambda line: print(f'{label}: {line}', flush=True))
   stopping_path = os.path.join(model_dir, STOPPING_FILE)
   stopper = early_stopping_lib.EarlyStopping(
       patience=config.patience or 10**9, lr_patience=10**9, min_lr=0.0)
