@@ -128,6 +128,10 @@ class MultiTaskStep:
   def sub_batches_per_update(self) -> int:
     return self._k
 
+  @property
+  def optimizer(self) -> tf_keras.optimizers.Optimizer:
+    return self._optimizer
+
   def _loss_fn(self, task):
     model, scale = self._model, self._scales[task]
     replicas = self._strategy.num_replicas_in_sync

@@ -19,12 +19,20 @@ checkpoint, whose encoder is exported to `<model_dir>/export` (the layout
 restores) and whose heads go to `<model_dir>/export/heads` (one checkpoint
 entry per head name, for reuse at fine-tuning).
 
+Training runs on the spine every job shares (`trainer/spine.py`): a
+`multitask_program.MultiTaskProgram` (one update per Orbit step) under
+`spine.make_controller`, which restores the newest checkpoint (exact
+resume: weights, optimizer, update counter and each task's data position),
+saves every `checkpoint_interval` updates and at each check, prints a
+progress line with ETA and writes the train summaries; this module runs
+`controller.train(steps=<next check>)` and the checks between.
+
 On disk in `model_dir`: `ckpt-*` (model, optimizer, update counter; a rerun
 resumes from the latest; a rerun of a finished or early-stopped run trains
-no further and reuses its last check), `early_stopping.json`, `evals.jsonl` (one line
-per check), `summary.json`, and TensorBoard under `tensorboard/`:
+no further and reuses its last check), `early_stopping.json`, `evals.jsonl`
+(one line per check), `summary.json`, and TensorBoard under `tensorboard/`:
 `train/<task>/loss` (mean over the log interval), `train/learning_rate`,
-`eval/<task>/<metric>` and `eval/mean_score`.
+`train/examples_per_second`, `eval/<task>/<metric>` and `eval/mean_score`.
 """
 
 import dataclasses
@@ -32,10 +40,10 @@ import json
 import math
 import os
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 from absl import logging
-import numpy as np
+import orbit
 import tensorflow as tf
 import tf_keras
 
@@ -48,11 +56,13 @@ from official_ext.multitask import loss_scaling
 from official_ext.multitask import multitask_encoder
 from official_ext.multitask import multitask_eval
 from official_ext.multitask import multitask_model
+from official_ext.multitask import multitask_program
 from official_ext.multitask import multitask_step
 from official_ext.multitask import supervised_data
 from official_ext.multitask import task_sampling
 from official_ext.multitask import task_spec as task_spec_lib
 from official_ext.trainer import optimizer_builder
+from official_ext.trainer import spine
 
 SUMMARY_FILE = 'summary.json'
 EVALS_FILE = 'evals.jsonl'
@@ -158,21 +168,6 @@ def _task_probabilities(prepared, config):
   return {t: w / total for t, w in weighted.items()}
 
 
-class _Writers:
-  """TensorBoard writers: train/ and eval/."""
-
-  def __init__(self, model_dir):
-    root = os.path.join(model_dir, 'tensorboard')
-    self.train = tf.summary.create_file_writer(os.path.join(root, 'train'))
-    self.eval = tf.summary.create_file_writer(os.path.join(root, 'eval'))
-
-  def scalars(self, writer, values: Dict[str, float], step: int):
-    with writer.as_default():
-      for tag, value in values.items():
-        tf.summary.scalar(tag, value, step=step)
-    writer.flush()
-
-
 def _previous_summary(model_dir):
   path = os.path.join(model_dir, SUMMARY_FILE)
   if not tf.io.gfile.exists(path):
@@ -210,7 +205,6 @@ def train(specs: Sequence[task_spec_lib.TaskSpec], config: TrainerConfig,
   cache_dir = cache_dir or os.path.join(model_dir, 'features')
   prepared = [supervised_data.prepare_task(s, vocab_file, cache_dir,
                                            do_lower_case) for s in specs]
-  names = [p.spec.name for p in prepared]
   probabilities = _task_probabilities(prepared, config)
   scales = loss_scaling.task_loss_scales(prepared, config.loss_scaling,
                                          config.scaling_power)
@@ -244,41 +238,42 @@ def train(specs: Sequence[task_spec_lib.TaskSpec], config: TrainerConfig,
                                config.total_updates)),
         weight_decay=config.weight_decay, clip_norm=config.clip_norm)
     optimizer.build(model.trainable_variables)
-    update = tf.Variable(0, dtype=tf.int64, trainable=False, name='update')
+    update = orbit.utils.create_global_step()
   step = multitask_step.MultiTaskStep(
       model, optimizer, strategy, scales, config.sub_batches,
       multitask_step.R3FConfig(config.r3f_lambda, config.r3f_noise,
                                config.r3f_eps))
   checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer,
                                    update=update)
-  manager = tf.train.CheckpointManager(checkpoint, model_dir,
-                                       max_to_keep=3)
+  program = multitask_program.MultiTaskProgram(
+      step, plan, prepared, config.batch_size, config.seed, update,
+      checkpoint, strategy)
+  eval_interval = config.eval_interval or config.total_updates
+  ckpt_interval = config.checkpoint_interval or eval_interval
+  resuming = bool(tf.train.latest_checkpoint(model_dir))
+  label = os.path.basename(os.path.normpath(model_dir))  # e.g. 1-muppet
+  controller = spine.make_controller(
+      program, model_dir, config.total_updates,
+      # Loops end at every log, checkpoint and eval step.
+      steps_per_loop=math.gcd(config.log_interval, ckpt_interval,
+                              eval_interval),
+      checkpoint_interval=ckpt_interval, max_checkpoints=3,
+      summary_dir=os.path.join(model_dir, 'tensorboard', 'train'),
+      print_fn=lambda line: print(f'{label}: {line}', flush=True))
   stopping_path = os.path.join(model_dir, STOPPING_FILE)
   stopper = early_stopping_lib.EarlyStopping(
       patience=config.patience or 10**9, lr_patience=10**9, min_lr=0.0)
-  if manager.latest_checkpoint:
-    checkpoint.restore(manager.latest_checkpoint)
-    if tf.io.gfile.exists(stopping_path):
-      with tf.io.gfile.GFile(stopping_path) as f:
-        stopper = early_stopping_lib.EarlyStopping.from_state_dict(
-            json.load(f))
-    logging.info('resumed from %s at update %d', manager.latest_checkpoint,
-                 int(update.numpy()))
-
+  if resuming and tf.io.gfile.exists(stopping_path):
+    with tf.io.gfile.GFile(stopping_path) as f:
+      stopper = early_stopping_lib.EarlyStopping.from_state_dict(json.load(f))
   resumed = int(update.numpy())
-  iterators = {
-      p.spec.name: iter(strategy.experimental_distribute_dataset(
-          p.dataset('train', config.batch_size, is_training=True,
-                    seed=config.seed + resumed)))
-      for p in prepared}
+  if resuming:
+    logging.info('resumed from %s at update %d', model_dir, resumed)
   evaluator = multitask_eval.MultiTaskEvaluator(model, prepared,
                                                 config.eval_batch_size)
-  writers = _Writers(model_dir)
+  eval_writer = tf.summary.create_file_writer(
+      os.path.join(model_dir, 'tensorboard', 'eval'))
   export_dir = os.path.join(model_dir, EXPORT_SUBDIR)
-  eval_interval = config.eval_interval or config.total_updates
-  ckpt_interval = config.checkpoint_interval or eval_interval
-  window: Dict[str, List[float]] = {t: [] for t in names}
-  counts = {t: 0 for t in names}
   stopped = ''
   last_eval: Dict[str, Any] = {}
 
@@ -289,9 +284,12 @@ def train(specs: Sequence[task_spec_lib.TaskSpec], config: TrainerConfig,
     # The linear schedule sets the rate; only patience is used here (the
     # stopper needs a positive rate, which a learning_rate of 0 is not).
     decision = stopper.update(at, mean, 1.0)
-    values = {f'{t}/{k}': v for t, r in results.items() for k, v in r.items()}
-    values['mean_score'] = mean
-    writers.scalars(writers.eval, values, at)
+    with eval_writer.as_default():
+      for t, r in results.items():
+        for k, v in r.items():
+          tf.summary.scalar(f'{t}/{k}', v, step=at)
+      tf.summary.scalar('mean_score', mean, step=at)
+    eval_writer.flush()
     record = {'update': at, 'mean_score': mean, 'tasks': results,
               'improved': decision.improved}
     with tf.io.gfile.GFile(os.path.join(model_dir, EVALS_FILE), 'a') as f:
@@ -307,42 +305,23 @@ def train(specs: Sequence[task_spec_lib.TaskSpec], config: TrainerConfig,
     last_eval = record
     return decision
 
-  last = resumed
+  stops = sorted(set(range(eval_interval, config.total_updates,
+                           eval_interval)) | {config.total_updates})
   if stopper.stopped:
     # An early-stopped run is finished: a rerun must not train on.
-    last = config.total_updates
+    stops = []
     stopped = _previous_summary(model_dir).get('stopped_early') or (
         f'stopped early before update {resumed} (early_stopping.json)')
-  for at in range(last + 1, config.total_updates + 1):
-    for task in plan.tasks_for_update(at - 1):
-      losses = step.accumulate(task, next(iterators[task]))
-      loss = float(losses['loss'])
-      if not math.isfinite(loss):
-        raise FloatingPointError(f'task {task!r}: loss {loss} at update '
-                                 f'{at}')
-      window[task].append(loss)
-      counts[task] += 1
-    step.apply()
-    update.assign(at)
-    if at % config.log_interval == 0 or at == config.total_updates:
-      values = {f'{t}/loss': float(np.mean(v)) for t, v in window.items()
-                if v}
-      values['learning_rate'] = float(
-          optimizer.learning_rate(optimizer.iterations)
-          if callable(optimizer.learning_rate) else optimizer.learning_rate)
-      writers.scalars(writers.train, values, at)
-      logging.info('update %d/%d %s', at, config.total_updates,
-                   {k: round(v, 4) for k, v in values.items()})
-      window = {t: [] for t in names}
-    decision = None
-    if at % eval_interval == 0 or at == config.total_updates:
-      decision = validate(at)
-    if at % ckpt_interval == 0 or at == config.total_updates:
-      manager.save(checkpoint_number=at)
-    if decision is not None and decision.stop:
-      stopped = decision.reason
-      manager.save(checkpoint_number=at)
-      break
+  for stop in stops:
+    if int(update.numpy()) < stop:
+      controller.train(steps=stop)
+    # A check not yet made at this step (one killed after the checkpoint
+    # of `stop` is made on resume).
+    if int(update.numpy()) == stop and not _last_eval(model_dir, stop):
+      decision = validate(stop)
+      if decision.stop:
+        stopped = decision.reason
+        break
   if not last_eval:  # resumed after the end: its last check, else score it
     last_eval = _last_eval(model_dir, int(update.numpy()))
   if not last_eval:
@@ -352,7 +331,8 @@ def train(specs: Sequence[task_spec_lib.TaskSpec], config: TrainerConfig,
                               'num_train': p.num_train, 'num_dev': p.num_dev,
                               'probability': probabilities[p.spec.name],
                               'loss_scale': scales[p.spec.name],
-                              'sub_batches_trained': counts[p.spec.name]}
+                              'sub_batches_trained':
+                              program.sub_batches_trained[p.spec.name]}
                 for p in prepared},
       'plan': plan.describe(), 'updates': int(update.numpy()),
       'stopped_early': stopped, 'last_eval': last_eval,

@@ -126,7 +126,7 @@ class PreparedTask:
     return out
 
   def dataset(self, split: str, batch_size: int, is_training: bool,
-              seed: int = 0) -> tf.data.Dataset:
+              seed: int = 0, skip_batches: int = 0) -> tf.data.Dataset:
     """Batches of one split.
 
     Args:
@@ -136,6 +136,8 @@ class PreparedTask:
         batches only; False: one pass in file order, last batch may be
         smaller.
       seed: shuffle seed.
+      skip_batches: batches left out at the start, before they are parsed
+        (a resumed run's data position).
 
     Returns:
       A dataset of feature dicts (see the module docstring for keys and
@@ -150,7 +152,7 @@ class PreparedTask:
       size = self.num_train if split == 'train' else self.num_dev
       ds = ds.shuffle(min(size, SHUFFLE_BUFFER), seed=seed,
                       reshuffle_each_iteration=True).repeat()
-    ds = ds.batch(batch_size, drop_remainder=is_training)
+    ds = ds.batch(batch_size, drop_remainder=is_training).skip(skip_batches)
     ds = ds.map(self._parse, num_parallel_calls=tf.data.AUTOTUNE,
                 deterministic=True)
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -15,7 +15,7 @@ import numpy as np
 
 
 def _is_loss(name: str) -> bool:
-  return name == 'loss' or name.endswith('_loss')
+  return name == 'loss' or name.endswith(('_loss', '/loss'))
 
 
 def format_line(step: int, total_steps: int, logs: Mapping[str, float],

@@ -3,8 +3,10 @@
 Pretraining (`trainer/runner.py`) and each fine-tuning run
 (`finetuning/runner.py`) build a `TaskTrainer` (an Orbit
 `StandardTrainer`/`StandardEvaluator` driving a Model Garden `Task`'s
-`train_step`/`validation_step`) and hand it to `make_controller`, which owns
-the rest of the loop:
+`train_step`/`validation_step`); each pre-finetuning stage
+(`multitask/multitask_trainer.py`) builds a `MultiTaskProgram` (one
+heterogeneous multi-task update per step). Either is handed to
+`make_controller`, which owns the rest of the loop:
 
   * the checkpoint manager (`ckpt-<step>` every `checkpoint_interval` steps
     and at the end; the controller restores the newest one when it is built,
@@ -31,12 +33,11 @@ import orbit
 
 from official_ext.trainer import checkpointing
 from official_ext.trainer import progress_logger
-from official_ext.trainer import task_trainer
 
 Action = Callable[[Mapping[str, object]], None]
 
 
-def make_controller(trainer: task_trainer.TaskTrainer, checkpoint_dir: str,
+def make_controller(trainer: orbit.AbstractTrainer, checkpoint_dir: str,
                     total_steps: int, steps_per_loop: int,
                     checkpoint_interval: int, max_checkpoints: int,
                     summary_dir: Optional[str] = None,
@@ -49,7 +50,9 @@ def make_controller(trainer: task_trainer.TaskTrainer, checkpoint_dir: str,
   checkpoint (if any) before returning.
 
   Args:
-    trainer: the job's `TaskTrainer`.
+    trainer: the job's Orbit trainer (`TaskTrainer` or
+      `multitask_program.MultiTaskProgram`): its `global_step`,
+      `checkpoint` and `strategy` are used.
     checkpoint_dir: where `ckpt-<step>` files are written and read.
     total_steps: the step training ends at (for the progress line's ETA).
     steps_per_loop: steps per inner loop (one progress line and one summary

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 
 import pytest
 
@@ -33,6 +34,10 @@ def test_muppet_gin_trains_both_bundled_tasks(capsys, monkeypatch, tmp_path):
   code, out, err = _run(capsys, monkeypatch, SHRINK, model_dir=model_dir)
   assert code == 0, err
   assert 'stage muppet: best mean dev score' in out
+  # The spine's progress lines, one per loop (ends at each check, every 2).
+  assert re.findall(r'^1-muppet: step (\d+)/4 \| agnews/loss \S+ sst2/loss '
+                    r'\S+ \| \S+ ex/s \| ETA (?:\?|\d+:\d\d:\d\d)$',
+                    out, re.M) == ['2', '4'], out
   with open(os.path.join(model_dir, '1-muppet', 'summary.json')) as f:
     summary = json.load(f)
   assert summary['updates'] == 4

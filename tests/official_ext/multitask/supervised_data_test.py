@@ -286,6 +286,13 @@ def test_training_shuffle_is_seeded_and_epochs_are_permutations(tmp_path):
                                   np.unique(ordered, axis=0))
     assert sorted(map(tuple, epoch)) == sorted(map(tuple, ordered))
 
+  # A resumed run's stream: the same shuffle, 7 batches on (into epoch 2).
+  skipped = prepared.dataset('train', 4, is_training=True, seed=1,
+                             skip_batches=7)
+  np.testing.assert_array_equal(
+      np.concatenate([b['input_word_ids'].numpy() for b in skipped.take(5)]),
+      first[7 * 4:12 * 4])
+
 
 def test_dataset_argument_errors(tmp_path):
   spec = mfx.write_classification_tsv(tmp_path)

@@ -14,6 +14,12 @@ def test_format_line():
   assert progress_logger.format_line(5, 10, {'loss': 1.0},
                                      float('nan')).endswith(
                                          '| nan ex/s | ETA ?')
+  # Per-task losses of a multi-task stage (`<task>/loss`).
+  assert progress_logger.format_line(
+      4, 12, {'sst2/loss': 0.693, 'agnews/loss': 1.3863,
+              'learning_rate': 1e-3, 'examples_per_second': 20.0}, 9.6) == (
+                  'step 4/12 | agnews/loss 1.386 sst2/loss 0.693 | 20.0 ex/s '
+                  '| ETA 0:00:10')
 
 
 def test_eta_from_the_pace_since_start():
