@@ -1,0 +1,123 @@
+"""Every file access of the record builder: local or remote (`gs://`, ...).
+
+A path with a scheme (`gs://`, `s3://` with tensorflow-io, `hdfs://`,
+`ram://`) goes through `tf.io.gfile`; a local path goes through plain Python
+I/O. TensorFlow is imported only when a remote path is met, so the builder's
+worker processes on a local disk start without it (start-up speed). This is
+the one module of `tfrecords_tools` that calls local-file functions.
+
+How a partial output is never taken for a finished one, also where `replace`
+is not atomic (object stores copy then delete):
+- shards are written to `<shard>.tmp` and renamed only after the whole build
+  succeeded; a `.tmp` left by a crash is deleted by the next build;
+- the manifest is written LAST, after every shard is in place, and readers
+  (`official_ext.data.pretrain_reader`) read the shard list from the manifest
+  only, so a directory without a manifest (or with shards newer than it) is
+  never read as a build;
+- IDF counts and vocab files are written to `.tmp` then renamed, and the
+  reader checks their content (sha256 / counts) before use.
+"""
+import builtins
+import codecs
+import glob as glob_lib
+import os
+import shutil
+from typing import List
+
+
+def is_remote(path) -> bool:
+  """True when `path` names a scheme (`gs://bucket/x`, `ram://x`, ...)."""
+  return "://" in str(path)
+
+
+def _gfile():
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  return tf.io.gfile
+
+
+def open_file(path: str, mode: str = "r", encoding: str = "utf-8",
+              newline=None):
+  """A file object (`encoding`, `newline` apply to text modes)."""
+  if is_remote(path):
+    if "b" in mode or encoding == "utf-8":
+      return _gfile().GFile(path, mode)
+    binary = _gfile().GFile(path, mode.replace("t", "") + "b")
+    return (codecs.getreader(encoding)(binary) if "r" in mode
+            else codecs.getwriter(encoding)(binary))
+  if "b" in mode:
+    return builtins.open(path, mode)  # local-only by design (see module doc)
+  return builtins.open(path, mode, encoding=encoding, newline=newline)
+
+
+def exists(path: str) -> bool:
+  return _gfile().exists(path) if is_remote(path) else os.path.exists(path)
+
+
+def isdir(path: str) -> bool:
+  return _gfile().isdir(path) if is_remote(path) else os.path.isdir(path)
+
+
+def makedirs(path: str) -> None:
+  """Creates `path` and its parents; no error when it exists."""
+  if is_remote(path):
+    _gfile().makedirs(path)
+  else:
+    os.makedirs(path, exist_ok=True)
+
+
+def makedirs_for(path: str) -> None:
+  """Creates the parent directory of the file `path` (if it has one)."""
+  parent = os.path.dirname(path)
+  if parent and not parent.endswith("://"):
+    makedirs(parent)
+
+
+def remove(path: str) -> None:
+  """Deletes a file; no error when it does not exist."""
+  if not exists(path):
+    return
+  if is_remote(path):
+    _gfile().remove(path)
+  else:
+    os.remove(path)
+
+
+def replace(src: str, dst: str) -> None:
+  """Renames `src` to `dst`, overwriting it (atomic on local disks only)."""
+  if is_remote(src) or is_remote(dst):
+    _gfile().rename(src, dst, overwrite=True)
+  else:
+    os.replace(src, dst)
+
+
+def getsize(path: str) -> int:
+  return (_gfile().stat(path).length if is_remote(path)
+          else os.path.getsize(path))
+
+
+def glob(pattern: str) -> List[str]:
+  """Paths matching `pattern` (`~` expanded for local patterns)."""
+  if is_remote(pattern):
+    return _gfile().glob(pattern)
+  return glob_lib.glob(os.path.expanduser(pattern))
+
+
+def rmtree(path: str) -> None:
+  """Deletes a directory tree; no error when it does not exist."""
+  if not exists(path):
+    return
+  if is_remote(path):
+    _gfile().rmtree(path)
+  else:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def write_text_atomically(path: str, text: str) -> None:
+  """Writes `text` to `path.tmp`, then renames it onto `path`."""
+  tmp = path + ".tmp"
+  try:
+    with open_file(tmp, "w") as f:
+      f.write(text)
+    replace(tmp, path)
+  finally:
+    remove(tmp)
