@@ -62,7 +62,10 @@ def expand_inputs(patterns: str) -> List[str]:
   """
   files = []
   for pattern in [p.strip() for p in patterns.split(",") if p.strip()]:
-    matched = [m for m in file_io.glob(pattern) if not file_io.isdir(m)]
+    try:
+      matched = [m for m in file_io.glob(pattern) if not file_io.isdir(m)]
+    except OSError as e:
+      raise InputError(f"{e} (--input_file).") from e
     if not matched:
       raise InputError(f"No file matches the input pattern {pattern!r} "
                        "(--input_file).")

@@ -19,6 +19,7 @@ is not atomic (object stores copy then delete):
 """
 import builtins
 import codecs
+import errno
 import glob as glob_lib
 import os
 import shutil
@@ -39,6 +40,8 @@ def open_file(path: str, mode: str = "r", encoding: str = "utf-8",
               newline=None):
   """A file object (`encoding`, `newline` apply to text modes)."""
   if is_remote(path):
+    if "r" in mode and not _gfile().exists(path):  # As builtin open raises.
+      raise FileNotFoundError(errno.ENOENT, "No such file or directory", path)
     if "b" in mode or encoding == "utf-8":
       return _gfile().GFile(path, mode)
     binary = _gfile().GFile(path, mode.replace("t", "") + "b")
@@ -98,7 +101,11 @@ def getsize(path: str) -> int:
 def glob(pattern: str) -> List[str]:
   """Paths matching `pattern` (`~` expanded for local patterns)."""
   if is_remote(pattern):
-    return _gfile().glob(pattern)
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    try:
+      return tf.io.gfile.glob(pattern)
+    except tf.errors.OpError as e:  # E.g. a bucket that cannot be listed.
+      raise OSError(f"cannot list {pattern}: {e.message}") from e
   return glob_lib.glob(os.path.expanduser(pattern))
 
 

@@ -73,7 +73,11 @@ def check_compatible(checkpoint_path: str, root: tf.train.Checkpoint,
                      prefix: str = 'model') -> None:
   """Raises CheckpointMismatchError unless the checkpoint's `prefix`
   variables match the (built) model's in names and shapes."""
-  saved = {k: tuple(s) for k, s in tf.train.list_variables(checkpoint_path)
+  # The reader, not tf.train.list_variables: that one first asks whether the
+  # prefix is a directory, which `ram://` answers yes for `ckpt-N`.
+  shapes_by_key = tf.compat.v1.train.NewCheckpointReader(
+      checkpoint_path).get_variable_to_shape_map()
+  saved = {k: tuple(s) for k, s in shapes_by_key.items()
            if k.startswith(prefix + '/') and k.endswith(_SUFFIX)
            and '.OPTIMIZER_SLOT' not in k}
   expected = variable_keys(root, prefix)
