@@ -32,6 +32,7 @@ from typing import Callable, Mapping, Optional, Sequence
 import orbit
 
 from official_ext.trainer import checkpointing
+from official_ext.trainer import cluster_config
 from official_ext.trainer import preemption
 from official_ext.trainer import progress_logger
 from official_ext.trainer import task_trainer
@@ -65,6 +66,8 @@ def make_controller(trainer: task_trainer.TaskTrainer, checkpoint_dir: str,
     print_fn: where progress lines go (default: stdout, flushed).
     train_actions: more callables run with each inner loop's logs.
   """
+  cluster_config.check_multi_worker_batch(trainer.strategy,
+                                          trainer.global_batch_size)
   manager = checkpointing.make_manager(
       trainer.checkpoint, checkpoint_dir, trainer.global_step,
       checkpoint_interval, max_checkpoints)
