@@ -32,6 +32,7 @@ from official.nlp.configs import encoders
 from official.nlp.modeling import models as mg_models
 
 from official_ext.export import encoder_export
+from official_ext.trainer import checkpointing
 
 _LEGACY_BERT_KEYS = {
     'vocab_size': 'vocab_size', 'hidden_size': 'hidden_size',
@@ -284,7 +285,7 @@ def freeze_unused_pooler(model: tf_keras.Model) -> List[str]:
 
 
 def _read_object_graph(prefix):
-  reader = tf.train.load_checkpoint(prefix)
+  reader = checkpointing.reader(prefix)
   graph = trackable_object_graph_pb2.TrackableObjectGraph()
   graph.ParseFromString(reader.get_tensor('_CHECKPOINTABLE_OBJECT_GRAPH'))
   return graph, reader.get_variable_to_shape_map()
