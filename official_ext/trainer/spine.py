@@ -79,7 +79,8 @@ def make_controller(trainer: task_trainer.TaskTrainer, checkpoint_dir: str,
       global_step=trainer.global_step, strategy=trainer.strategy,
       trainer=trainer if train else None,
       evaluator=trainer if evaluate else None,
-      train_actions=[logger, *train_actions, saver], steps_per_loop=steps_per_loop,
+      train_actions=[logger, *train_actions, saver],
+      steps_per_loop=steps_per_loop,
       checkpoint_manager=manager, summary_dir=summary_dir,
       eval_summary_dir=eval_summary_dir)
   logger.start()  # After the restore: the ETA counts this process's steps.
