@@ -20,9 +20,10 @@ Why not `tf.distribute.experimental.PreemptionCheckpointHandler` (what
 single host without TF_CONFIG), off GCP it exits with status 42 after saving
 (the issue asks for 0 and a message), and what it adds -- agreeing on the
 save step across the workers of a cluster through the coordination service
--- single-host jobs do not need. Under `multi_worker_mirrored` every worker must take part in a save,
-so a SIGTERM reaching one worker only needs that agreement: use the handler
-there (not wired yet; see the README's "Remote storage and preemption").
+-- single-host jobs do not need. Under `multi_worker_mirrored` every worker
+takes part in a save, so a SIGTERM reaching one worker needs that agreement:
+use the handler there (not wired yet; see the README's "Remote storage,
+preemption, clusters, Cloud TPU").
 """
 
 import signal

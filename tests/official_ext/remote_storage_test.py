@@ -134,7 +134,7 @@ def test_a_local_only_call_fails_on_ram():
   _write('ram://probe.txt', 'x')
   assert tf.io.gfile.exists('ram://probe.txt')
   with pytest.raises(FileNotFoundError, match='ram://probe.txt'):
-    open('ram://probe.txt', encoding='utf-8')  # pylint: disable=unspecified-encoding
+    open('ram://probe.txt', encoding='utf-8')
   assert not os.path.exists('ram://probe.txt')
   tf.io.gfile.remove('ram://probe.txt')
 
