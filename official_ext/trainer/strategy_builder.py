@@ -43,6 +43,13 @@ def build_strategy(name: str, tpu: Optional[str] = None,
     cluster_config.check_environment()  # One line before anything starts.
   if name == 'tpu' and tpu is None:
     raise ValueError('--strategy=tpu needs --tpu (an address, or "local").')
-  return distribute_utils.get_distribution_strategy(
-      distribution_strategy=name, num_gpus=len(gpus),
-      all_reduce_alg=all_reduce_alg, tpu_address=tpu or '')
+  try:
+    return distribute_utils.get_distribution_strategy(
+        distribution_strategy=name, num_gpus=len(gpus),
+        all_reduce_alg=all_reduce_alg, tpu_address=tpu or '')
+  except (tf.errors.OpError, ValueError) as e:
+    if name != 'tpu':
+      raise
+    reason = str(getattr(e, 'message', e)).strip().split('\n')[0]
+    raise ValueError(f'--strategy=tpu --tpu={tpu!r}: no TPU reachable '
+                     f'({reason[:200]}).') from e
