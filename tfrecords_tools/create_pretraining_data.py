@@ -154,7 +154,11 @@ def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
   source = source or corpus_source.CorpusSource()
   vocab = vocab_lib.load_vocab(vocab_file)
   files = source.expand(input_patterns)
-  file_io.makedirs(output_dir)
+  try:
+    file_io.makedirs(output_dir)
+  except OSError as e:
+    raise ValueError(f"--output_dir={output_dir!r} cannot be created "
+                     f"({e}).") from e
   # TensorFlow is imported only here, never by the worker processes.
   from tfrecords_tools import idf_pass  # pylint: disable=g-import-not-at-top
   from tfrecords_tools import tokenizer as tokenizer_lib  # pylint: disable=g-import-not-at-top

@@ -61,9 +61,18 @@ def isdir(path: str) -> bool:
 
 
 def makedirs(path: str) -> None:
-  """Creates `path` and its parents; no error when it exists."""
+  """Creates `path` and its parents; no error when it exists.
+
+  Raises:
+    OSError: it cannot be created (for a remote path too, e.g. a bucket that
+      does not exist or cannot be written).
+  """
   if is_remote(path):
-    _gfile().makedirs(path)
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    try:
+      tf.io.gfile.makedirs(path)
+    except tf.errors.OpError as e:
+      raise OSError(f"cannot create {path}: {e.message}") from e
   else:
     os.makedirs(path, exist_ok=True)
 

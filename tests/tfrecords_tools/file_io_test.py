@@ -83,3 +83,19 @@ def test_missing_remote_file_raises_like_a_local_one():
     file_io.open_file('ram://nowhere/vocab.txt')
   assert info.value.filename == 'ram://nowhere/vocab.txt'
   assert info.value.strerror == 'No such file or directory'
+
+
+def test_an_output_dir_that_cannot_be_created_names_the_flag(tmp_path):
+  from tfrecords_tools import build_config  # pylint: disable=g-import-not-at-top
+  from tfrecords_tools import create_pretraining_data  # pylint: disable=g-import-not-at-top
+  from tests.tfrecords_tools import builder_fixtures as bfx  # pylint: disable=g-import-not-at-top
+  corpus = bfx.write_corpus(str(tmp_path / 'corpus.txt'), num_docs=1)
+  blocker = tmp_path / 'a_file'
+  blocker.write_text('x')
+  with pytest.raises(ValueError) as info:
+    create_pretraining_data.run(build_config.BuildConfig(), corpus,
+                                bfx.VOCAB, str(blocker / 'out'))
+  message = str(info.value)
+  assert message.startswith(f"--output_dir='{blocker}/out' cannot be "
+                            'created (')
+  assert '\n' not in message
