@@ -11,6 +11,8 @@ Each stage runs as its own process and logs to `<output_dir>/logs/`. A rerun
 skips finished stages and resumes an interrupted pretraining from its last
 checkpoint. About 30 minutes on 2 CPU cores (pretraining is 19 of them).
 """
+import collections
+import io
 import json
 import os
 import subprocess
@@ -19,6 +21,7 @@ import time
 
 from absl import app
 from absl import flags
+import tensorflow as tf
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = flags.FLAGS
@@ -46,26 +49,30 @@ class StageError(RuntimeError):
 
 def run_stage(name, args, log_dir):
   """Runs `python -m ...args` with its output in `<log_dir>/<name>.log`."""
-  os.makedirs(log_dir, exist_ok=True)
+  tf.io.gfile.makedirs(log_dir)
   log = os.path.join(log_dir, f'{name}.log')
   start = time.time()
   print(f'[demo] {name}: running (log: {log})', flush=True)
-  with open(log, 'w') as f:
-    proc = subprocess.run([sys.executable, '-m'] + args, cwd=REPO, stdout=f,
-                          stderr=subprocess.STDOUT,
-                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+  tail = collections.deque(maxlen=15)
+  # The stage's output is piped through a gfile handle (the log may be remote).
+  with tf.io.gfile.GFile(log, 'w') as f, subprocess.Popen(
+      [sys.executable, '-m'] + args, cwd=REPO, stdout=subprocess.PIPE,
+      stderr=subprocess.STDOUT, text=True,
+      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')) as proc:
+    for line in proc.stdout:
+      f.write(line)
+      f.flush()
+      tail.append(line)
   if proc.returncode:
-    with open(log) as f:
-      tail = ''.join(f.readlines()[-15:])
     raise StageError(f'stage {name!r} failed (exit {proc.returncode}); last '
-                     f'lines of {log}:\n{tail}')
+                     f"lines of {log}:\n{''.join(tail)}")
   print(f'[demo] {name}: done in {time.time() - start:.0f}s', flush=True)
 
 
 def run_stages(stage_list, log_dir, label='demo'):
   """Runs each `(name, done marker, args)` stage whose marker is missing."""
   for name, marker, args in stage_list:
-    if os.path.exists(marker):
+    if tf.io.gfile.exists(marker):
       print(f'[{label}] {name}: already done ({marker})', flush=True)
       continue
     run_stage(name, args, log_dir)
@@ -132,7 +139,8 @@ def compare(out):
   """The comparison table (markdown) and plot of both fine-tunings."""
   rows, scores = [], {}
   for kind in ('pretrained', 'random'):
-    with open(os.path.join(out, 'finetune', kind, 'summary.json')) as f:
+    with tf.io.gfile.GFile(
+        os.path.join(out, 'finetune', kind, 'summary.json')) as f:
       summary = json.load(f)['tasks']['glue/sst2']
     config = summary['configs'][0]
     scores[kind] = _seed_scores(os.path.join(out, 'finetune', kind))
@@ -149,7 +157,7 @@ def compare(out):
 
 def _seed_scores(model_dir):
   import csv  # pylint: disable=g-import-not-at-top
-  with open(os.path.join(model_dir, 'results.csv')) as f:
+  with tf.io.gfile.GFile(os.path.join(model_dir, 'results.csv')) as f:
     return [float(r['score']) for r in csv.DictReader(f) if r['status'] == 'ok']
 
 
@@ -165,14 +173,19 @@ def _plot(scores, path):
   axes.set_ylabel('SST-2 sample dev accuracy (%)')
   axes.set_title('TEAMS-mini pretraining vs random initialisation')
   figure.tight_layout()
-  figure.savefig(path, dpi=100)
+  image = io.BytesIO()  # matplotlib writes local files only: go via gfile
+  figure.savefig(image, format='png', dpi=100)
   pyplot.close(figure)
+  with tf.io.gfile.GFile(path, 'wb') as f:
+    f.write(image.getvalue())
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
-  out = os.path.abspath(FLAGS.output_dir)
+  out = FLAGS.output_dir
+  if '://' not in out:
+    out = os.path.abspath(out)
   start = time.time()
   run_job(stages(out), out, 'official_ext.demo')
   table, plot = compare(out)

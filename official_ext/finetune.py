@@ -31,6 +31,7 @@ import sys
 from absl import app
 from absl import flags
 from absl import logging
+import tensorflow as tf
 
 from official.nlp.configs import encoders
 
@@ -223,7 +224,7 @@ def main(argv):
   except USER_ERRORS as e:
     sys.stderr.write(f'finetune: error: {e}\n')
     sys.exit(2)
-  with open(paths['markdown']) as f:
+  with tf.io.gfile.GFile(paths['markdown']) as f:
     print(f.read())
 
 

@@ -24,6 +24,7 @@ import time
 
 from absl import app
 from absl import flags
+import tensorflow as tf
 
 from official_ext import demo
 
@@ -102,7 +103,7 @@ def stages(out, base_steps, continue_steps, dupe_factor, epochs):
 
 def summary(out):
   """One line: the fine-tuning score of the continued encoder."""
-  with open(os.path.join(out, 'finetune', 'summary.json')) as f:
+  with tf.io.gfile.GFile(os.path.join(out, 'finetune', 'summary.json')) as f:
     task = json.load(f)['tasks']['glue/sst2']
   return (f"SST-2 sample dev accuracy of the continued encoder: "
           f"{task['median']['score']:.1f}")

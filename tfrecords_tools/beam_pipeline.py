@@ -36,7 +36,6 @@ Limitations:
 """
 import json
 import os
-import shutil
 from typing import Dict, List, Sequence, Tuple
 
 import apache_beam as beam
@@ -45,6 +44,7 @@ from apache_beam.options import pipeline_options
 from tfrecords_tools import build_report
 from tfrecords_tools import chunk_transform
 from tfrecords_tools import corpus_reader
+from tfrecords_tools import file_io
 from tfrecords_tools import shard_writer
 from tfrecords_tools import vocab as vocab_lib
 
@@ -189,11 +189,8 @@ class _WriteShard(beam.DoFn):
 
 def _write_summary(report, shard_stats, path):
   """Writes the combined report and the shard stats for the launcher."""
-  tmp = path + shard_writer.TMP_SUFFIX
-  with open(tmp, "w") as f:
-    json.dump({"report": report,
-               "shards": {str(s): st for s, st in shard_stats}}, f)
-  os.replace(tmp, path)
+  file_io.write_text_atomically(path, json.dumps(
+      {"report": report, "shards": {str(s): st for s, st in shard_stats}}))
 
 
 def _options(runner: str, pipeline_args):
@@ -261,23 +258,22 @@ def run(config, files: Sequence[str], vocab: vocab_lib.Vocab, idf,
   paths = shard_writer.shard_paths(output_dir, prefix, config.num_shards)
   shard_writer.remove_stale(output_dir, prefix, paths)
   stats_dir = os.path.join(output_dir, _STATS_DIR)
-  shutil.rmtree(stats_dir, ignore_errors=True)
-  os.makedirs(stats_dir)
+  file_io.rmtree(stats_dir)
+  file_io.makedirs(stats_dir)
   summary_path = os.path.join(stats_dir, _SUMMARY_FILE)
   try:
     pipeline = beam.Pipeline(options=_options(runner, pipeline_args))
     build_pipeline(pipeline, config, files, vocab.path, idf, output_dir,
                    prefix, shuffle_buffer, summary_path, source)
     pipeline.run().wait_until_finish()
-    with open(summary_path) as f:
+    with file_io.open_file(summary_path) as f:
       summary = json.load(f)
   except BaseException:
     for path in paths:
-      if os.path.exists(path + shard_writer.TMP_SUFFIX):
-        os.remove(path + shard_writer.TMP_SUFFIX)
+      file_io.remove(path + shard_writer.TMP_SUFFIX)
     raise
   finally:
-    shutil.rmtree(stats_dir, ignore_errors=True)
+    file_io.rmtree(stats_dir)
   stats = {int(s): st for s, st in summary["shards"].items()}
   missing = sorted(set(range(config.num_shards)) - set(stats))
   if missing:

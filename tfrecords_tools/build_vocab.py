@@ -37,6 +37,7 @@ from absl import logging
 
 from tfrecords_tools import build_report
 from tfrecords_tools import corpus_reader
+from tfrecords_tools import file_io
 from tfrecords_tools import line_decoding
 from tfrecords_tools import vocab as vocab_lib
 
@@ -251,16 +252,14 @@ def write_vocab_atomically(tokens: Sequence[str],
     vocab.VocabError: the tokens do not make a valid vocab (nothing is
       written at `vocab_file` then).
   """
-  parent = os.path.dirname(os.path.abspath(vocab_file))
-  os.makedirs(parent, exist_ok=True)
+  file_io.makedirs_for(vocab_file)
   tmp = f"{vocab_file}.tmp-{os.getpid()}"
   try:
     vocab_lib.write_vocab(tokens, tmp)
     vocab_lib.load_vocab(tmp)
-    os.replace(tmp, vocab_file)
+    file_io.replace(tmp, vocab_file)
   finally:
-    if os.path.exists(tmp):
-      os.remove(tmp)
+    file_io.remove(tmp)
   return vocab_lib.load_vocab(vocab_file)
 
 

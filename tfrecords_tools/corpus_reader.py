@@ -12,12 +12,11 @@ document joins the one before it, so random-segment modes always find
 another document when the file has two.
 """
 import dataclasses
-import glob
 import gzip
-import os
 from typing import Iterator, List, Sequence
 
 from tfrecords_tools import build_report
+from tfrecords_tools import file_io
 from tfrecords_tools import line_decoding
 
 
@@ -63,12 +62,10 @@ def expand_inputs(patterns: str) -> List[str]:
   """
   files = []
   for pattern in [p.strip() for p in patterns.split(",") if p.strip()]:
-    if "://" in pattern:  # remote file systems go through TF's gfile
-      import tensorflow as tf  # pylint: disable=g-import-not-at-top
-      matched = tf.io.gfile.glob(pattern)
-    else:
-      matched = glob.glob(os.path.expanduser(pattern))
-    matched = [m for m in matched if not os.path.isdir(m)]
+    try:
+      matched = [m for m in file_io.glob(pattern) if not file_io.isdir(m)]
+    except OSError as e:
+      raise InputError(f"{e} (--input_file).") from e
     if not matched:
       raise InputError(f"No file matches the input pattern {pattern!r} "
                        "(--input_file).")
@@ -79,11 +76,8 @@ def expand_inputs(patterns: str) -> List[str]:
 
 
 def _open_binary(path: str):
-  if "://" in path:
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    f = tf.io.gfile.GFile(path, "rb")
-    return gzip.GzipFile(fileobj=f) if path.endswith(".gz") else f
-  return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
+  f = file_io.open_file(path, "rb")
+  return gzip.GzipFile(fileobj=f) if path.endswith(".gz") else f
 
 
 def iter_documents(path: str, report: build_report.BuildReport,

@@ -32,6 +32,7 @@ from tfrecords_tools import build_config
 from tfrecords_tools import build_report
 from tfrecords_tools import corpus_reader
 from tfrecords_tools import corpus_source
+from tfrecords_tools import file_io
 from tfrecords_tools import manifest as manifest_lib
 from tfrecords_tools import sentence_pairing
 from tfrecords_tools import vocab as vocab_lib
@@ -131,8 +132,7 @@ def _refuse_empty(output_dir, shards, report):
   build, whose shards they replaced); raises EmptyBuildError."""
   for path in [os.path.join(output_dir, s["file"]) for s in shards] + [
       os.path.join(output_dir, "manifest.json")]:
-    if os.path.exists(path):
-      os.remove(path)
+    file_io.remove(path)
   skipped = build_report.describe_counts(report.skipped)
   raise EmptyBuildError(
       f"0 instances written ({skipped or 'no input document'}); fix the "
@@ -154,9 +154,13 @@ def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
   source = source or corpus_source.CorpusSource()
   vocab = vocab_lib.load_vocab(vocab_file)
   files = source.expand(input_patterns)
-  os.makedirs(output_dir, exist_ok=True)
+  try:
+    file_io.makedirs(output_dir)
+  except OSError as e:
+    raise ValueError(f"--output_dir={output_dir!r} cannot be created "
+                     f"({e}).") from e
   # The tokenizer is plain Python: the build imports no TensorFlow (only a
-  # gs:// input does, in corpus_reader).
+  # gs:// input or output does, through file_io).
   from tfrecords_tools import idf_pass  # pylint: disable=g-import-not-at-top
   from tfrecords_tools import tokenizer as tokenizer_lib  # pylint: disable=g-import-not-at-top
   tokenizer = tokenizer_lib.Tokenizer(vocab, config.do_lower_case,

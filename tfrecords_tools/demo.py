@@ -21,6 +21,7 @@ from official_ext.data import features
 from tfrecords_tools import build_config
 from tfrecords_tools import build_vocab
 from tfrecords_tools import create_pretraining_data
+from tfrecords_tools import file_io
 from tfrecords_tools import manifest as manifest_lib
 from tfrecords_tools import vocab as vocab_lib
 
@@ -39,7 +40,7 @@ flags.DEFINE_integer("max_predictions_per_seq", 10,
 
 def main(argv):
   del argv
-  os.makedirs(FLAGS.output_dir, exist_ok=True)
+  file_io.makedirs(FLAGS.output_dir)
   vocab_file = os.path.join(FLAGS.output_dir, "vocab.txt")
   start = time.time()
   logging.info("1/3 Learning a WordPiece vocab from %s", FLAGS.corpus)

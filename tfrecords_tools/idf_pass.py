@@ -4,7 +4,6 @@ Runs once before the build when TF-IDF labels are on and no reusable IDF file
 exists; the counts are saved (`term_frequency.save_idf`) so later builds on
 the same corpus and vocab skip it.
 """
-import os
 import time
 
 import numpy as np
@@ -12,6 +11,7 @@ from absl import logging
 
 from tfrecords_tools import build_report
 from tfrecords_tools import corpus_reader
+from tfrecords_tools import file_io
 from tfrecords_tools import line_decoding
 from tfrecords_tools import term_frequency
 
@@ -21,7 +21,7 @@ def load_or_count(idf_file, files, tokenizer, vocab, do_lower_case,
                       line_decoding.DEFAULT_MAX_UNDECODABLE_SHARE),
                   source=None):
   """Returns (idf float32 [vocab], metadata dict); counts if needed."""
-  if os.path.exists(idf_file):
+  if file_io.exists(idf_file):
     idf, meta = term_frequency.load_idf(idf_file, vocab.sha256, len(vocab),
                                         do_lower_case)
     logging.info("Reusing IDF counts from %s (%d documents).", idf_file,

@@ -5,9 +5,9 @@ per-shard counts (documents, instances, tokens, bytes), every skip and repair
 by reason with example locations, and the timing.
 """
 import json
-import os
 import time
 
+from tfrecords_tools import file_io
 from tfrecords_tools import vocab as vocab_lib
 
 FORMAT_VERSION = 1
@@ -40,20 +40,19 @@ def make(config, files, vocab: vocab_lib.Vocab, idf_meta, shards, report,
 
 def _size(path):
   try:
-    return os.path.getsize(path)
-  except OSError:
+    return file_io.getsize(path)
+  except Exception:  # pylint: disable=broad-except
+    # OSError locally; tf.errors.NotFoundError (not an OSError) remotely.
     return None
 
 
 def write(path: str, manifest: dict) -> None:
-  tmp = path + ".tmp"
-  with open(tmp, "w") as f:
-    json.dump(manifest, f, indent=1)
-  os.replace(tmp, path)
+  """Writes the manifest; the build calls it last (see file_io's doc)."""
+  file_io.write_text_atomically(path, json.dumps(manifest, indent=1))
 
 
 def read(path: str) -> dict:
-  with open(path) as f:
+  with file_io.open_file(path) as f:
     return json.load(f)
 
 

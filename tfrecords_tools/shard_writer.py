@@ -6,12 +6,12 @@ that looks finished. Each shard keeps
 a shuffle buffer (bounded memory) seeded per shard: the dupes of a document
 do not sit next to each other, and the output is the same on every run.
 """
-import glob
 import os
 from typing import Dict, List
 
 import numpy as np
 
+from tfrecords_tools import file_io
 from tfrecords_tools import tfrecord_io
 
 TMP_SUFFIX = ".tmp"
@@ -30,10 +30,10 @@ def shard_of(file_index: int, doc_index: int, num_shards: int) -> int:
 def remove_stale(output_dir: str, prefix: str, keep: List[str]) -> List[str]:
   """Deletes leftovers of earlier runs (temp files, shards of another count)."""
   removed = []
-  for path in glob.glob(os.path.join(output_dir, f"{prefix}-*")):
+  for path in file_io.glob(os.path.join(output_dir, f"{prefix}-*")):
     if path.endswith(TMP_SUFFIX) or (path.endswith(".tfrecord") and
                                      path not in keep):
-      os.remove(path)
+      file_io.remove(path)
       removed.append(path)
   return removed
 
@@ -55,7 +55,8 @@ class ShardWriter:
     paths = shard_paths(output_dir, prefix, num_shards)
     self.shards = list(range(num_shards)) if shards is None else list(shards)
     self.paths = {s: paths[s] for s in self.shards}
-    self._writers = {s: tfrecord_io.TFRecordFileWriter(p + TMP_SUFFIX)
+    self._writers = {s: tfrecord_io.TFRecordFileWriter(
+        p + TMP_SUFFIX, opener=file_io.open_file)
                      for s, p in self.paths.items()}
     self._capacity = max(1, shuffle_buffer // num_shards)
     self._buffers = {s: [] for s in self.shards}
@@ -95,8 +96,7 @@ class ShardWriter:
     for shard, writer in self._writers.items():
       writer.close()
       tmp = self.paths[shard] + TMP_SUFFIX
-      if os.path.exists(tmp):
-        os.remove(tmp)
+      file_io.remove(tmp)
 
 
 def finalize(output_dir: str, prefix: str, stats: Dict[int, Dict]):
@@ -104,7 +104,7 @@ def finalize(output_dir: str, prefix: str, stats: Dict[int, Dict]):
   paths = shard_paths(output_dir, prefix, len(stats))
   out = []
   for shard in range(len(stats)):
-    os.replace(paths[shard] + TMP_SUFFIX, paths[shard])
+    file_io.replace(paths[shard] + TMP_SUFFIX, paths[shard])
     out.append(dict(file=os.path.basename(paths[shard]),
-                    bytes=os.path.getsize(paths[shard]), **stats[shard]))
+                    bytes=file_io.getsize(paths[shard]), **stats[shard]))
   return out

@@ -8,9 +8,10 @@ Both are min-max rescaled to [0, 10]: 10 * (x - min) / (max - min + 1e-8),
 min/max over the document (paper; default) or over the sentence (olfmlm code).
 """
 import json
-import os
 
 import numpy as np
+
+from tfrecords_tools import file_io
 
 _EPS = 1e-8
 
@@ -70,12 +71,10 @@ def idf_from_counts(df: np.ndarray, num_documents: int) -> np.ndarray:
 def save_idf(path: str, df: np.ndarray, num_documents: int, vocab_sha256: str,
              do_lower_case: bool, inputs) -> None:
   """Writes the counting pass atomically as JSON (reusable across builds)."""
-  tmp = path + ".tmp"
-  with open(tmp, "w") as f:
-    json.dump({"vocab_sha256": vocab_sha256, "do_lower_case": do_lower_case,
-               "num_documents": int(num_documents), "inputs": list(inputs),
-               "document_frequency": df.astype(int).tolist()}, f)
-  os.replace(tmp, path)
+  file_io.write_text_atomically(path, json.dumps(
+      {"vocab_sha256": vocab_sha256, "do_lower_case": do_lower_case,
+       "num_documents": int(num_documents), "inputs": list(inputs),
+       "document_frequency": df.astype(int).tolist()}))
 
 
 def load_idf(path: str, vocab_sha256: str, vocab_size: int,
@@ -89,7 +88,7 @@ def load_idf(path: str, vocab_sha256: str, vocab_size: int,
     ValueError: naming the file, when it does not match the vocab/casing.
   """
   try:
-    with open(path) as f:
+    with file_io.open_file(path) as f:
       data = json.load(f)
     df = np.asarray(data["document_frequency"], np.int64)
   except (OSError, ValueError, KeyError) as e:

@@ -10,6 +10,8 @@ from typing import Tuple
 
 import numpy as np
 
+from tfrecords_tools import file_io
+
 PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
 RESERVED_TOKENS = (PAD, UNK, CLS, SEP, MASK)
 CONTINUATION = "##"
@@ -81,7 +83,7 @@ def load_vocab(path: str) -> Vocab:
       empty tokens, or lacks one of the reserved tokens.
   """
   try:
-    with open(path, "rb") as f:
+    with file_io.open_file(path, "rb") as f:
       raw = f.read()
   except OSError as e:
     raise VocabError(f"Cannot read vocab file {path!r}: {e.strerror}.") from e
@@ -117,6 +119,6 @@ def load_vocab(path: str) -> Vocab:
 
 def write_vocab(tokens, path: str) -> None:
   """Writes tokens one per line (the BERT vocab.txt layout)."""
-  with open(path, "w", encoding="utf-8") as f:
+  with file_io.open_file(path, "w") as f:
     for tok in tokens:
       f.write(tok + "\n")

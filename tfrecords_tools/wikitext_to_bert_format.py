@@ -49,6 +49,8 @@ from absl import app
 from absl import flags
 from absl import logging
 
+from tfrecords_tools import file_io
+
 # Heading line: `= ... =` with the same number of `=` on both sides, each `=`
 # separated by a space from its neighbours (leading/trailing blanks allowed).
 _HEADING_RE = re.compile(r"^\s*((?:=\s)+)(.*?)((?:\s=)+)\s*$")
@@ -387,18 +389,16 @@ def convert_file(input_file: str, output_file: str,
     The ConversionStats.
   """
   stats = ConversionStats()
-  out_dir = os.path.dirname(os.path.abspath(output_file))
-  os.makedirs(out_dir, exist_ok=True)
+  file_io.makedirs_for(output_file)
   tmp = f"{output_file}.tmp-{os.getpid()}"
   try:
-    with open(input_file, encoding="utf-8-sig") as fin, \
-        open(tmp, "w", encoding="utf-8", newline="\n") as fout:
+    with file_io.open_file(input_file, encoding="utf-8-sig") as fin, \
+        file_io.open_file(tmp, "w", newline="\n") as fout:
       for line in convert_lines(fin, max_documents, stats):
         fout.write(line + "\n")
-    os.replace(tmp, output_file)
+    file_io.replace(tmp, output_file)
   finally:
-    if os.path.exists(tmp):
-      os.remove(tmp)
+    file_io.remove(tmp)
   return stats
 
 

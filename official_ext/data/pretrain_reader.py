@@ -49,7 +49,7 @@ class AuxPretrainDataConfig(pretrain_dataloader.BertPretrainDataConfig):
 
 def config_from_manifest(manifest_path: str, **overrides):
   """An AuxPretrainDataConfig matching a build's manifest.json."""
-  with open(manifest_path) as f:
+  with tf.io.gfile.GFile(manifest_path) as f:
     manifest = json.load(f)
   s = manifest["settings"]
   out_dir = os.path.dirname(manifest_path)

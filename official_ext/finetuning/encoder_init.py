@@ -33,6 +33,7 @@ from official.nlp.modeling import models as mg_models
 
 from official_ext.export import encoder_export
 from official_ext.interchange import encoder_weights
+from official_ext.trainer import checkpointing
 
 _LEGACY_BERT_KEYS = encoder_weights.BERT_JSON_KEYS  # bert_config.json
 SHAPE_FIELDS = ('vocab_size', 'hidden_size', 'num_layers',
@@ -273,7 +274,7 @@ def freeze_unused_pooler(model: tf_keras.Model) -> List[str]:
 
 
 def _read_object_graph(prefix):
-  reader = tf.train.load_checkpoint(prefix)
+  reader = checkpointing.reader(prefix)
   graph = trackable_object_graph_pb2.TrackableObjectGraph()
   graph.ParseFromString(reader.get_tensor('_CHECKPOINTABLE_OBJECT_GRAPH'))
   return graph, reader.get_variable_to_shape_map()

@@ -17,6 +17,7 @@ Files written in `model_dir`: `results.csv` (one row per run),
 """
 
 import csv
+import io
 import json
 import os
 import statistics
@@ -283,8 +284,11 @@ def plot(records: List[dict], summary: Dict[str, dict], path: str) -> None:
   figure.suptitle('Fine-tuning: score per seed (dots), median (bar)',
                   fontsize=10)
   figure.tight_layout()
-  figure.savefig(path, dpi=100)
+  image = io.BytesIO()  # matplotlib writes local files only: go via gfile
+  figure.savefig(image, format='png', dpi=100)
   plt.close(figure)
+  with tf.io.gfile.GFile(path, 'wb') as f:
+    f.write(image.getvalue())
 
 
 def write_report(model_dir: str) -> Dict[str, str]:

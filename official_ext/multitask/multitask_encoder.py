@@ -21,6 +21,7 @@ from official_ext.finetuning import encoder_init
 from official_ext.finetuning import runner as finetune_runner
 from official_ext.modeling.models import size_presets
 from official_ext.multitask import task_spec as task_spec_lib
+from official_ext.trainer import checkpointing
 
 HEADS_SUBDIR = 'heads'
 BERT_CONFIG_FILE = 'bert_encoder_config.json'
@@ -109,7 +110,8 @@ def restore_heads(model, init_checkpoint: str):
     raise encoder_init.EncoderInitError(
         f'reuse_heads: no heads checkpoint under {folder} (a multi-task '
         'export writes one).')
-  saved = {name.split('/', 1)[0] for name, _ in tf.train.list_variables(prefix)}
+  saved = {name.split('/', 1)[0] for name in
+           checkpointing.reader(prefix).get_variable_to_shape_map()}
   names = sorted(n for n in model.heads if n in saved)
   if not names:
     raise encoder_init.EncoderInitError(

@@ -70,6 +70,7 @@ class MultiTaskProgram(orbit.AbstractTrainer):
                strategy: tf.distribute.Strategy):
     self._step, self._plan, self._prepared = step, plan, list(prepared)
     self._batch_size, self._seed = batch_size, seed
+    self.global_batch_size = batch_size  # per sub-batch (spine's check)
     self.global_step, self.checkpoint = global_step, checkpoint
     self.strategy = strategy
     self._names = [p.spec.name for p in self._prepared]

@@ -22,6 +22,7 @@ from typing import Dict, List, Sequence, Tuple
 from absl import app
 from absl import flags
 from absl import logging
+import tensorflow as tf
 
 
 class SampleError(ValueError):
@@ -35,7 +36,7 @@ def read_rows(path: str, num_columns: int, has_header: bool
   Raises:
     SampleError: a row whose column count is not `num_columns` (file:line).
   """
-  with open(path, encoding='utf-8') as f:
+  with tf.io.gfile.GFile(path) as f:
     lines = f.read().split('\n')
   rows = []
   for number, line in enumerate(lines, start=1):
@@ -100,11 +101,11 @@ def sample_tsv(input_path: str, output_dir: str, num_train: int,
   rows = read_rows(input_path, len(header), input_has_header)
   labels = [fields[label_column].strip() for _, _, fields in rows]
   train, dev = balanced_sample(labels, num_train, num_dev, seed)
-  os.makedirs(output_dir, exist_ok=True)
+  tf.io.gfile.makedirs(output_dir)
   counts = {}
   for split, indices in (('train', train), ('dev', dev)):
     path = os.path.join(output_dir, f'{split}.tsv')
-    with open(path, 'w', encoding='utf-8') as f:
+    with tf.io.gfile.GFile(path, 'w') as f:
       f.write('\n'.join(['\t'.join(header)] +
                         [rows[i][1] for i in indices]) + '\n')
     counts[split] = dict(sorted(collections.Counter(

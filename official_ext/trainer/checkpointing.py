@@ -69,11 +69,19 @@ def _show(items):
   return '; '.join(items[:_SHOWN]) + more
 
 
+def reader(checkpoint_prefix: str):
+  """The checkpoint's reader. Not `tf.train.load_checkpoint`: that one first
+  asks whether the prefix is a directory, which `ram://` answers yes for
+  `ckpt-N` (a prefix of `ckpt-N.index`)."""
+  return tf.compat.v1.train.NewCheckpointReader(checkpoint_prefix)
+
+
 def check_compatible(checkpoint_path: str, root: tf.train.Checkpoint,
                      prefix: str = 'model') -> None:
   """Raises CheckpointMismatchError unless the checkpoint's `prefix`
   variables match the (built) model's in names and shapes."""
-  saved = {k: tuple(s) for k, s in tf.train.list_variables(checkpoint_path)
+  shapes_by_key = reader(checkpoint_path).get_variable_to_shape_map()
+  saved = {k: tuple(s) for k, s in shapes_by_key.items()
            if k.startswith(prefix + '/') and k.endswith(_SUFFIX)
            and '.OPTIMIZER_SLOT' not in k}
   expected = variable_keys(root, prefix)

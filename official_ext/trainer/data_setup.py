@@ -89,7 +89,8 @@ def _find_vocab(named, manifest_path):
   """`named` as given, else relative to the manifest's dir and its parent."""
   candidates = [named]
   if manifest_path and not os.path.isabs(named):
-    here = os.path.dirname(os.path.abspath(manifest_path))
+    here = os.path.dirname(manifest_path if '://' in manifest_path
+                           else os.path.abspath(manifest_path))
     for base in (here, os.path.dirname(here)):
       candidates += [os.path.join(base, named),
                      os.path.join(base, os.path.basename(named))]

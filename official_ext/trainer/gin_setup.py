@@ -12,8 +12,13 @@ import os
 from typing import Iterable, Optional
 
 import gin
+import tensorflow as tf
 
 from official_ext.trainer import configurables  # pylint: disable=unused-import
+
+# Gin files (and operative configs) may be remote (gs://...): gin tries the
+# builtin open first, then gfile.
+gin.config.register_file_reader(tf.io.gfile.GFile, tf.io.gfile.exists)
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))

@@ -18,7 +18,9 @@ heterogeneous multi-task update per step). Either is handed to
   * TensorBoard summaries of every training log (losses, task metrics,
     learning rate, examples/s) under `summary_dir`;
   * the NaN guard (`TaskTrainer.train_loop_end` raises before a non-finite
-    step is checkpointed).
+    step is checkpointed);
+  * preemption: SIGTERM makes the job checkpoint at the step reached (after
+    the running inner loop) and exit 0 (`preemption.py`).
 
 This is what `official.core.train_lib.run_experiment` does with
 `base_trainer.Trainer`; ours differs where a job needs it: datasets are
@@ -32,6 +34,8 @@ from typing import Callable, Mapping, Optional, Sequence
 import orbit
 
 from official_ext.trainer import checkpointing
+from official_ext.trainer import cluster_config
+from official_ext.trainer import preemption
 from official_ext.trainer import progress_logger
 
 Action = Callable[[Mapping[str, object]], None]
@@ -65,16 +69,21 @@ def make_controller(trainer: orbit.AbstractTrainer, checkpoint_dir: str,
     print_fn: where progress lines go (default: stdout, flushed).
     train_actions: more callables run with each inner loop's logs.
   """
+  cluster_config.check_multi_worker_batch(trainer.strategy,
+                                          trainer.global_batch_size)
   manager = checkpointing.make_manager(
       trainer.checkpoint, checkpoint_dir, trainer.global_step,
       checkpoint_interval, max_checkpoints)
   logger = progress_logger.ProgressLogger(trainer.global_step, total_steps,
                                           print_fn)
+  saver = preemption.PreemptionSaver(manager, trainer.global_step, print_fn)
+  saver.install()
   controller = orbit.Controller(
       global_step=trainer.global_step, strategy=trainer.strategy,
       trainer=trainer if train else None,
       evaluator=trainer if evaluate else None,
-      train_actions=[logger, *train_actions], steps_per_loop=steps_per_loop,
+      train_actions=[logger, *train_actions, saver],
+      steps_per_loop=steps_per_loop,
       checkpoint_manager=manager, summary_dir=summary_dir,
       eval_summary_dir=eval_summary_dir)
   logger.start()  # After the restore: the ETA counts this process's steps.

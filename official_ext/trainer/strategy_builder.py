@@ -4,7 +4,8 @@
   mirrored               every local GPU; with none, every logical CPU (one
                          unless `tf.config.set_logical_device_configuration`
                          split it, as the tests do).
-  multi_worker_mirrored  Model Garden's set-up (cluster from TF_CONFIG).
+  multi_worker_mirrored  Model Garden's set-up (cluster from TF_CONFIG,
+                         checked first: `cluster_config.py`).
   tpu                    Model Garden's set-up; `tpu` is the address ('' or
                          'local' for a local TPU).
 """
@@ -14,6 +15,7 @@ from typing import Optional
 import tensorflow as tf
 
 from official.common import distribute_utils
+from official_ext.trainer import cluster_config
 
 STRATEGIES = ('one_device', 'mirrored', 'multi_worker_mirrored', 'tpu')
 
@@ -37,8 +39,17 @@ def build_strategy(name: str, tpu: Optional[str] = None,
           all_reduce_alg, num_packs=1)
     return tf.distribute.MirroredStrategy(devices,
                                           cross_device_ops=cross_device_ops)
+  if name == 'multi_worker_mirrored':
+    cluster_config.check_environment()  # One line before anything starts.
   if name == 'tpu' and tpu is None:
     raise ValueError('--strategy=tpu needs --tpu (an address, or "local").')
-  return distribute_utils.get_distribution_strategy(
-      distribution_strategy=name, num_gpus=len(gpus),
-      all_reduce_alg=all_reduce_alg, tpu_address=tpu or '')
+  try:
+    return distribute_utils.get_distribution_strategy(
+        distribution_strategy=name, num_gpus=len(gpus),
+        all_reduce_alg=all_reduce_alg, tpu_address=tpu or '')
+  except (tf.errors.OpError, ValueError) as e:
+    if name != 'tpu':
+      raise
+    reason = str(getattr(e, 'message', e)).strip().split('\n')[0]
+    raise ValueError(f'--strategy=tpu --tpu={tpu!r}: no TPU reachable '
+                     f'({reason[:200]}).') from e

@@ -52,7 +52,7 @@ class TaskTrainer(orbit.StandardTrainer, orbit.StandardEvaluator):
     self._strategy = strategy
     self._train_dataset_fn = train_dataset_fn
     self._eval_dataset_fn = eval_dataset_fn
-    self._global_batch_size = global_batch_size
+    self.global_batch_size = global_batch_size
     self._jit_compile = jit_compile
     with strategy.scope():
       self.global_step = orbit.utils.create_global_step()
@@ -149,7 +149,7 @@ class TaskTrainer(orbit.StandardTrainer, orbit.StandardEvaluator):
     elapsed = max(time.time() - start_time, 1e-9)
     logs['learning_rate'] = optimizer_builder.current_learning_rate(
         self._optimizer)
-    logs['examples_per_second'] = steps * self._global_batch_size / elapsed
+    logs['examples_per_second'] = steps * self.global_batch_size / elapsed
     self.nan_guard.check()
     return logs
 

@@ -130,3 +130,34 @@ def test_sigkill_mid_run_resumes_to_the_uninterrupted_score(
   for key in ('pearson', 'spearman'):
     np.testing.assert_allclose(resumed['metrics'][key], one['metrics'][key],
                                rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_sigterm_mid_interval_checkpoints_exits_0_and_resumes(
+    setup, uninterrupted, tmp_path):
+  """Preemption (trainer/preemption.py) through the spine: checkpoints only
+  every 40 steps, SIGTERM after step 20's line -> ckpt-20 or ckpt-24."""
+  _, one = uninterrupted
+  model_dir = str(tmp_path)
+  proc = subprocess.Popen(
+      [sys.executable, '-m', 'official_ext.finetune'] +
+      _argv(setup, model_dir, checkpoint_every=40), cwd=ffx.REPO, env=ENV,
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  for line in proc.stdout:
+    if 'step 20/48' in line:
+      proc.send_signal(signal.SIGTERM)
+      break
+  out, err = proc.communicate(timeout=300)
+  assert proc.returncode == 0, err[-3000:]
+  message = out.strip().splitlines()[-1]
+  match = re.fullmatch(r'glue_stsb seed 0: preempted \(SIGTERM\) at step '
+                       r'(\d+): checkpoint (\S+) written; rerun the same '
+                       r'command to resume\.', message)
+  assert match and match.group(1) in ('20', '24'), message
+  assert os.path.exists(match.group(2) + '.index')
+  _cli(setup, model_dir, checkpoint_every=40)
+  resumed = _record(model_dir)
+  assert resumed['resumed']
+  for key in ('pearson', 'spearman'):
+    np.testing.assert_allclose(resumed['metrics'][key], one['metrics'][key],
+                               rtol=1e-5)

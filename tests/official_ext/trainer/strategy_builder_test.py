@@ -20,3 +20,12 @@ def test_bad_requests():
     strategy_builder.build_strategy('horovod')
   with pytest.raises(ValueError, match='needs --tpu'):
     strategy_builder.build_strategy('tpu')
+
+
+def test_no_tpu_reachable_is_one_line():
+  # This machine has no TPU: the local one cannot be found.
+  with pytest.raises(ValueError) as info:
+    strategy_builder.build_strategy('tpu', tpu='local')
+  message = str(info.value)
+  assert message.startswith("--strategy=tpu --tpu='local': no TPU reachable (")
+  assert '\n' not in message

@@ -7,28 +7,15 @@ import numpy as np
 import orbit
 import pytest
 import tensorflow as tf
-import tf_keras
 
 from official_ext.trainer import checkpointing
 from official_ext.trainer import nan_guard
-from official_ext.trainer import task_trainer
 from tests.official_ext.trainer import trainer_fixtures as fx
 
 
 def _trainer(xs):
   """Step k (1-based) reads xs[k - 1]."""
-  xs = np.asarray(xs, np.float32).reshape(-1, 1, 1)
-
-  def train_fn(start_step):
-    return lambda ctx: tf.data.Dataset.from_tensor_slices(
-        {'x': xs}).skip(start_step)
-
-  task = fx.RegressionTask(params=None)
-  strategy = tf.distribute.get_strategy()
-  return task_trainer.TaskTrainer(
-      task, task.build_model(), tf_keras.optimizers.SGD(0.01), strategy,
-      train_dataset_fn=train_fn, eval_dataset_fn=train_fn(0),
-      global_batch_size=1)
+  return fx.regression_trainer(xs)
 
 
 def _controller(trainer, model_dir, steps_per_loop, actions=()):

@@ -1,5 +1,6 @@
-"""`python -m official_ext.train` on tiny records: SIGKILL then rerun resumes
-exactly (slow: three ~15 s runs), bad input exits with a message, --helpfull
+"""`python -m official_ext.train` on tiny records: SIGKILL then rerun, and
+SIGTERM (preemption) then rerun, resume exactly (slow: five ~15 s runs), bad
+input exits with a message, --helpfull
 documents every flag. (TensorBoard scalars and console lines of a real run:
 runner_test.py.)"""
 import os
@@ -48,23 +49,62 @@ def _kill_after_first_checkpoint(command, model_dir):
   return tf.train.latest_checkpoint(model_dir)
 
 
+def _sigterm_after_first_line(command):
+  """Starts `command`, SIGTERMs it once it prints its first progress line
+  (step 5 of 20, no checkpoint yet: the interval is 20); returns the
+  CompletedProcess-like (returncode, stdout)."""
+  proc = subprocess.Popen(command, cwd=fx.REPO, env=_env(),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True)
+  first, line = '', ''
+  while not line.startswith('step ') and proc.poll() is None:
+    line = proc.stdout.readline()
+    first += line
+  proc.send_signal(signal.SIGTERM)
+  out, err = proc.communicate(timeout=120)
+  return proc.returncode, first + out, err
+
+
 @pytest.fixture(scope='module')
 def runs(tiny_manifest, tmp_path_factory):
-  """An uninterrupted 20-step run and a killed-then-rerun one (in parallel
-  to halve the wall time)."""
+  """An uninterrupted 20-step run, a killed-then-rerun one and a
+  SIGTERMed-then-rerun one (in parallel to cut the wall time)."""
   full = str(tmp_path_factory.mktemp('full'))
   killed = str(tmp_path_factory.mktemp('killed'))
+  preempted = str(tmp_path_factory.mktemp('preempted'))
   uninterrupted = subprocess.Popen(_command(full, tiny_manifest), cwd=fx.REPO,
                                    env=_env(), stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True)
   kill_point = _kill_after_first_checkpoint(_command(killed, tiny_manifest),
                                             killed)
   resumed = _run(*_command(killed, tiny_manifest))
+  preempt_command = _command(preempted, tiny_manifest,
+                             '--gin_bindings=CHECKPOINT_INTERVAL = 20')
+  sigterm = _sigterm_after_first_line(preempt_command)
+  sigterm_point = tf.train.latest_checkpoint(preempted)
+  rerun = _run(*preempt_command)
   _, err = uninterrupted.communicate(timeout=600)
   assert uninterrupted.returncode == 0, err[-3000:]
   assert resumed.returncode == 0, resumed.stderr[-3000:]
+  assert rerun.returncode == 0, rerun.stderr[-3000:]
   return dict(full=full, killed=killed, kill_point=kill_point,
-              resumed_stdout=resumed.stdout)
+              resumed_stdout=resumed.stdout, preempted=preempted,
+              sigterm=sigterm, sigterm_point=sigterm_point,
+              rerun_stdout=rerun.stdout)
+
+
+def _assert_same_final_weights(runs, other):
+  final = [tf.train.load_checkpoint(os.path.join(runs[k], 'ckpt-20'))
+           for k in ('full', other)]
+  keys = [k for k, _ in tf.train.list_variables(
+      os.path.join(runs['full'], 'ckpt-20')) if k.endswith('VARIABLE_VALUE')
+          and not k.startswith('save_counter/')]  # Saves differ, not state.
+  assert any(k.startswith('optimizer/') for k in keys)  # Adam slots, step.
+  for key in keys:
+    # Tolerance 1e-6; in practice the two runs are bitwise equal.
+    np.testing.assert_allclose(final[1].get_tensor(key),
+                               final[0].get_tensor(key), rtol=1e-6,
+                               atol=1e-6, err_msg=key)
 
 
 @pytest.mark.slow
@@ -74,16 +114,23 @@ def test_sigkill_then_rerun_resumes_and_matches_uninterrupted(runs):
   assert f'restored from checkpoint: {runs["kill_point"]}' in (
       runs['resumed_stdout'])
   assert f'step {kill_step + 5}/20 |' in runs['resumed_stdout']
-  final = [tf.train.load_checkpoint(os.path.join(runs[k], 'ckpt-20'))
-           for k in ('full', 'killed')]
-  keys = [k for k, _ in tf.train.list_variables(
-      os.path.join(runs['full'], 'ckpt-20')) if k.endswith('VARIABLE_VALUE')]
-  assert any(k.startswith('optimizer/') for k in keys)  # Adam slots, step.
-  for key in keys:
-    # Tolerance 1e-6; in practice the two runs are bitwise equal.
-    np.testing.assert_allclose(final[1].get_tensor(key),
-                               final[0].get_tensor(key), rtol=1e-6,
-                               atol=1e-6, err_msg=key)
+  _assert_same_final_weights(runs, 'killed')
+
+
+@pytest.mark.slow
+def test_sigterm_checkpoints_mid_interval_exits_0_and_rerun_matches(runs):
+  code, out, err = runs['sigterm']
+  assert code == 0, err[-3000:]
+  # Checkpoints are every 20 steps: the one found is the preemption's, at
+  # the end of the inner loop running when SIGTERM came (step 5 or 10).
+  step = int(runs['sigterm_point'].rsplit('-', 1)[1])
+  assert step in (5, 10), runs['sigterm_point']
+  assert out.strip().splitlines()[-1] == (
+      f"preempted (SIGTERM) at step {step}: checkpoint "
+      f"{runs['sigterm_point']} written; rerun the same command to resume.")
+  assert f'restored from checkpoint: {runs["sigterm_point"]}' in (
+      runs['rerun_stdout'])
+  _assert_same_final_weights(runs, 'preempted')
 
 
 def test_bad_input_exits_with_a_message(tmp_path):

@@ -9,6 +9,7 @@ import tf_keras
 from official.core import base_task
 
 from official_ext.trainer import gin_setup
+from official_ext.trainer import task_trainer
 from tests.tfrecords_tools import builder_fixtures as bfx
 from tfrecords_tools import build_config
 from tfrecords_tools import create_pretraining_data
@@ -115,3 +116,19 @@ class RegressionTask(base_task.Task):
     loss = self._loss(inputs, model)
     metrics[0].update_state(loss)
     return {'loss': loss}
+
+
+def regression_trainer(xs, learning_rate=0.01):
+  """A TaskTrainer of RegressionTask whose step k (1-based) reads xs[k - 1]
+  (the dataset is built from the restored step, as the real jobs do)."""
+  xs = np.asarray(xs, np.float32).reshape(-1, 1, 1)
+
+  def train_fn(start_step):
+    return lambda ctx: tf.data.Dataset.from_tensor_slices(
+        {'x': xs}).skip(start_step)
+
+  task = RegressionTask(params=None)
+  return task_trainer.TaskTrainer(
+      task, task.build_model(), tf_keras.optimizers.SGD(learning_rate),
+      tf.distribute.get_strategy(), train_dataset_fn=train_fn,
+      eval_dataset_fn=train_fn(0), global_batch_size=1)
