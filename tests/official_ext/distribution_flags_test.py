@@ -1,6 +1,8 @@
 """The run-placement flags are defined once, for train, finetune and
 prefinetune, and build the strategy they name."""
 
+import copy
+
 from absl import flags
 import pytest
 import tensorflow as tf
@@ -23,9 +25,9 @@ def test_all_training_clis_load_together_and_share_the_flags():
 
 def test_build_strategy_from_flags():
   from official_ext import distribution_flags  # pylint: disable=g-import-not-at-top
-  values = flags.FlagValues()
+  values = flags.FlagValues()  # copies: the process's flags stay as they are
   for name in ('strategy', 'tpu', 'all_reduce_alg', 'mixed_precision'):
-    values[name] = flags.FLAGS[name]
+    values[name] = copy.deepcopy(flags.FLAGS[name])
   values(['prog', '--strategy=one_device'])
   assert isinstance(distribution_flags.build_strategy(values),
                     tf.distribute.OneDeviceStrategy)
