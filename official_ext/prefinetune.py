@@ -32,6 +32,7 @@ from official_ext.multitask import pipeline
 from official_ext.multitask import supervised_formats
 from official_ext.multitask import task_spec
 from official_ext.trainer import gin_setup
+from official_ext.trainer import runner
 
 FLAGS = flags.FLAGS
 
@@ -65,6 +66,9 @@ def run():
       raise
     raise gin_setup.GinConfigError(f'gin configuration: {e}') from e
   strategy = distribution_flags.build_strategy(FLAGS)
+  path = runner.write_operative_config(FLAGS.model_dir,
+                                       gin_setup.operative_config(), 'train')
+  logging.info('operative gin config written to %s', path)
   return pipeline.run_pipeline(
       config.stages, FLAGS.model_dir, config.vocab_file,
       init_checkpoint=config.init_checkpoint,

@@ -51,6 +51,8 @@ def test_muppet_gin_trains_both_bundled_tasks(capsys, monkeypatch, tmp_path):
                                      'encoder_config.json'))
   with open(os.path.join(model_dir, 'pipeline.json')) as f:
     assert json.load(f)['final_encoder'].endswith('1-muppet/export')
+  with open(os.path.join(model_dir, 'operative_config.gin')) as f:
+    assert 'MultiTaskRun.stages' in f.read()
 
 
 @pytest.mark.parametrize('bindings, message', [
