@@ -70,11 +70,12 @@ class PositionedDataLoader(pretrain_reader.AuxPretrainDataLoader):
     source = _records(self._files, params, input_context).skip(
         records_to_skip(self._start_step, params.global_batch_size,
                         input_context))
-    halves = params.paired and params.pair_halves
+    # Batches of serialized records, each parsed in one vectorised call
+    # (`_decode_batch`: every aux label, pair halves), as the reader does.
     reader = input_reader.InputReader(
         params=params.replace(shuffle_buffer_size=1),  # Shuffled above.
-        dataset_fn=tf.data.TFRecordDataset, decoder_fn=self._decode,
-        parser_fn=self._parse, postprocess_fn=self._halves if halves else None)
+        dataset_fn=tf.data.TFRecordDataset, decoder_fn=None, parser_fn=None,
+        postprocess_fn=self._decode_batch)
     return reader.read(input_context, dataset=source)
 
 

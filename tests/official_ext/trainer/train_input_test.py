@@ -51,3 +51,32 @@ def test_each_input_pipeline_skips_its_share(data):
   assert train_input.records_to_skip(6, 8, contexts[0]) == 24
   with pytest.raises(ValueError, match='not divisible'):
     train_input.records_to_skip(1, 9, contexts[0])
+
+
+def test_stream_carries_every_aux_label_and_pair_halves(tmp_path):
+  """The positioned stream yields what the reader does: every aux label
+  of the manifest, and consecutive pairs as 2B sequences."""
+  # pylint: disable=g-import-not-at-top
+  import os
+  from official_ext.data import pretrain_reader
+  from tests.official_ext.trainer import trainer_fixtures as fx
+  from tests.tfrecords_tools import builder_fixtures as bfx
+  from tfrecords_tools import build_config
+  from tfrecords_tools import create_pretraining_data
+  # pylint: enable=g-import-not-at-top
+  corpus = bfx.write_corpus(str(tmp_path / 'c.txt'), num_docs=4,
+                            lines_per_doc=12)
+  config = build_config.BuildConfig(
+      max_seq_length=64, max_predictions_per_seq=10, dupe_factor=1,
+      pair_mode='consecutive', aux_labels=('tf', 'cap'), num_shards=1,
+      docs_per_chunk=4)
+  create_pretraining_data.run(config, corpus, fx.VOCAB, str(tmp_path / 'd'),
+                              num_workers=1)
+  data = data_setup.pretrain_data(
+      manifest=os.path.join(str(tmp_path / 'd'), 'manifest.json'),
+      global_batch_size=4, shuffle_buffer_size=4, seed=0,
+      aux_labels=('tf', 'cap'))
+  batch = _batches(data, 0, 1)[0]
+  assert set(batch) == pretrain_reader.batch_keys(data.config)
+  assert {'tf_labels', 'cap_labels', 'aux_token_weights'} <= set(batch)
+  assert batch['input_word_ids'].shape == (8, 64)  # 4 pairs -> 8 sequences
