@@ -91,8 +91,10 @@ def run():
     raise gin_setup.GinConfigError('no --gin_file given (e.g. '
                                    '--gin_file=gin/teams_small.gin).')
   gin_setup.parse(FLAGS.gin_file, flag_bindings() + FLAGS.gin_bindings)
-  exp = runner.build_phase(gin_setup.build_experiment)
+  # The strategy first: multi_worker_mirrored must configure TensorFlow's
+  # context before anything (building the data) starts it.
   strategy = runner.build_phase(distribution_flags.build_strategy, FLAGS)
+  exp = runner.build_phase(gin_setup.build_experiment)
   logging.info('strategy %s with %d replica(s)', type(strategy).__name__,
                strategy.num_replicas_in_sync)
   return runner.run(exp, FLAGS.model_dir, FLAGS.mode, strategy,

@@ -12,7 +12,9 @@ Order (every check happens before the first training step):
      learning-rate schedule and the data position (`train_input`); without
      one, a training run with `Experiment.init_checkpoint` starts its
      trunk(s) from that encoder (`warm_start`);
-  4. the operative gin config is written to model_dir;
+  4. the operative gin config is written to model_dir (by the chief of a
+     multi-worker job; the other workers write theirs, checkpoints and
+     summaries to a temporary dir they remove at the end: `worker_dirs`);
   5. train / eval / train_and_eval / continuous_eval.
 """
 
@@ -31,6 +33,7 @@ from official_ext.trainer import spine
 from official_ext.trainer import task_trainer
 from official_ext.trainer import train_input
 from official_ext.trainer import warm_start
+from official_ext.trainer import worker_dirs
 
 MODES = ('train', 'eval', 'train_and_eval', 'continuous_eval')
 
@@ -135,14 +138,22 @@ def run(exp: experiment_lib.Experiment, model_dir: str, mode: str,
     raise FileNotFoundError(f'--mode=eval: no checkpoint in {model_dir!r}.')
   elif train and exp.init_checkpoint:
     warm_start.apply(trainer, exp)
-  path = write_operative_config(model_dir, operative_config(), mode)
-  logging.info('operative gin config written to %s', path)
-  controller = spine.make_controller(
+  controller = spine.make_controller(  # Restores; clears a stale temp dir.
       trainer, model_dir, exp.train_steps, exp.steps_per_loop,
       exp.checkpoint_interval, exp.max_checkpoints,
       summary_dir=os.path.join(model_dir, 'train'),
       eval_summary_dir=os.path.join(model_dir, 'eval'), train=train,
       evaluate=evaluate, print_fn=print_fn)
+  try:
+    path = write_operative_config(
+        worker_dirs.write_dir(model_dir, strategy), operative_config(), mode)
+    logging.info('operative gin config written to %s', path)
+    return _run_mode(controller, trainer, model_dir, mode, exp)
+  finally:  # A non-chief worker's temporary dir (worker_dirs.py).
+    worker_dirs.remove_temp_dir(model_dir, strategy)
+
+
+def _run_mode(controller, trainer, model_dir, mode, exp):
   if mode == 'train':
     controller.train(steps=exp.train_steps)
     return None

@@ -20,7 +20,12 @@ heterogeneous multi-task update per step). Either is handed to
   * the NaN guard (`TaskTrainer.train_loop_end` raises before a non-finite
     step is checkpointed);
   * preemption: SIGTERM makes the job checkpoint at the step reached (after
-    the running inner loop) and exit 0 (`preemption.py`).
+    the running inner loop) and exit 0 (`preemption.py`);
+  * several workers (`multi_worker_mirrored`): every worker takes part in
+    every save (reading some variables is a collective), but only the
+    chief's land in `checkpoint_dir`; the others restore the chief's newest
+    checkpoint, save under `checkpoint_dir/workertemp_<id>/` (removed at the
+    job's end: `worker_dirs.py`) and write no summaries.
 
 This is what `official.core.train_lib.run_experiment` does with
 `base_trainer.Trainer`; ours differs where a job needs it: datasets are
@@ -32,11 +37,13 @@ line (Model Garden logs only).
 from typing import Callable, Mapping, Optional, Sequence
 
 import orbit
+import tensorflow as tf
 
 from official_ext.trainer import checkpointing
 from official_ext.trainer import cluster_config
 from official_ext.trainer import preemption
 from official_ext.trainer import progress_logger
+from official_ext.trainer import worker_dirs
 
 Action = Callable[[Mapping[str, object]], None]
 
@@ -69,11 +76,24 @@ def make_controller(trainer: orbit.AbstractTrainer, checkpoint_dir: str,
     print_fn: where progress lines go (default: stdout, flushed).
     train_actions: more callables run with each inner loop's logs.
   """
-  cluster_config.check_multi_worker_batch(trainer.strategy,
-                                          trainer.global_batch_size)
+  strategy = trainer.strategy
+  cluster_config.check_multi_worker_batch(strategy, trainer.global_batch_size)
+  write_dir = worker_dirs.write_dir(checkpoint_dir, strategy)
+  saved_step = None
+  if write_dir != checkpoint_dir:  # A non-chief worker (worker_dirs.py).
+    worker_dirs.remove_temp_dir(checkpoint_dir, strategy)  # A stale one.
+    latest = tf.train.latest_checkpoint(checkpoint_dir)
+    if latest:  # The chief's; Orbit restores from the (empty) write_dir.
+      with strategy.scope():  # As Orbit restores.
+        trainer.checkpoint.restore(latest)
+      saved_step = checkpointing.step_of(latest)
+    max_checkpoints = 1
+    # Summaries are local writes of values every worker computed: skipped
+    # (a writer could recreate a file in the removed dir when it flushes).
+    summary_dir = eval_summary_dir = None
   manager = checkpointing.make_manager(
-      trainer.checkpoint, checkpoint_dir, trainer.global_step,
-      checkpoint_interval, max_checkpoints)
+      trainer.checkpoint, write_dir, trainer.global_step,
+      checkpoint_interval, max_checkpoints, saved_step=saved_step)
   logger = progress_logger.ProgressLogger(trainer.global_step, total_steps,
                                           print_fn)
   saver = preemption.PreemptionSaver(manager, trainer.global_step, print_fn)

@@ -5,7 +5,8 @@
                          unless `tf.config.set_logical_device_configuration`
                          split it, as the tests do).
   multi_worker_mirrored  Model Garden's set-up (cluster from TF_CONFIG,
-                         checked first: `cluster_config.py`).
+                         checked first: `cluster_config.py`); build it
+                         before anything else runs TensorFlow.
   tpu                    Model Garden's set-up; `tpu` is the address ('' or
                          'local' for a local TPU).
 """
@@ -27,6 +28,14 @@ def build_strategy(name: str, tpu: Optional[str] = None,
   if name not in STRATEGIES:
     raise ValueError(f'--strategy={name!r} is unknown; choose one of '
                      f'{", ".join(STRATEGIES)}.')
+  if name == 'multi_worker_mirrored':
+    cluster_config.check_environment()  # One line before anything starts.
+    # Before anything initialises TensorFlow's context (listing logical
+    # devices does): collective ops are configured at context start-up.
+    return distribute_utils.get_distribution_strategy(
+        distribution_strategy=name,
+        num_gpus=len(tf.config.list_physical_devices('GPU')),
+        all_reduce_alg=all_reduce_alg)
   gpus = tf.config.list_logical_devices('GPU')
   if name == 'one_device':
     device = gpus[0].name if gpus else '/device:CPU:0'
@@ -39,8 +48,6 @@ def build_strategy(name: str, tpu: Optional[str] = None,
           all_reduce_alg, num_packs=1)
     return tf.distribute.MirroredStrategy(devices,
                                           cross_device_ops=cross_device_ops)
-  if name == 'multi_worker_mirrored':
-    cluster_config.check_environment()  # One line before anything starts.
   if name == 'tpu' and tpu is None:
     raise ValueError('--strategy=tpu needs --tpu (an address, or "local").')
   try:

@@ -1,11 +1,19 @@
 """The training input stream, positioned by the global step (exact resume).
 
 The stream is a pure function of (files, seed, global batch size): the
-files, in the manifest's order, are split over input pipelines (whole files
-when there are at least as many as pipelines, else records round-robin);
-each epoch re-orders them with a seeded shuffle; a deterministic interleave
-reads them; a seeded buffer shuffles records. Nothing depends on wall-clock
-or thread timing.
+files, in the manifest's order, are split over input pipelines (one per
+worker under `multi_worker_mirrored`); each epoch re-orders them with a
+seeded shuffle; a deterministic interleave reads them; a seeded buffer
+shuffles records. Nothing depends on wall-clock or thread timing. No record
+is read by two pipelines in one pass over the data:
+
+  * at least as many files as pipelines: whole files (pipeline i reads
+    files i, i + P, ...), as Model Garden does;
+  * fewer files: every pipeline reads the one shuffled stream and keeps
+    records i, i + P, ... of it; pipeline i's per-replica batch at step s
+    is then records s * B + i + P * j (j < B / P) of that stream, so the
+    pipelines together feed exactly the global batch one pipeline would:
+    training is the same on any number of workers.
 
 Resuming at global step `s`, each pipeline skips the `s * global_batch /
 num_pipelines` serialized records it fed before, *before* they are parsed
@@ -39,11 +47,11 @@ def _records(files, config, input_context):
                      cycle_length=min(len(files), config.cycle_length or 4),
                      block_length=1, num_parallel_calls=tf.data.AUTOTUNE,
                      deterministic=True)
-  if not split_files:
-    ds = ds.shard(pipelines, index)
   if config.shuffle_buffer_size > 1:
     ds = ds.shuffle(config.shuffle_buffer_size, seed=config.seed + 1,
                     reshuffle_each_iteration=True)
+  if not split_files:  # After the shuffle: every pipeline shuffles alike.
+    ds = ds.shard(pipelines, index)
   return ds
 
 
