@@ -258,24 +258,34 @@ def _pyplot():
 
 def plot_score_vs_flops(board: dict, path: str) -> None:
   """The TEAMS-paper figure: average score vs pretraining FLOPs, per arm
-  (arms without FLOPs or average are left out and listed in the title)."""
+  (arms without FLOPs are listed in the title and drawn as a dashed level
+  line when they have an average)."""
   plt = _pyplot()
   figure, axis = plt.subplots(figsize=(5.5, 4))
-  missing = []
-  for row in board['rows']:
+  missing, shown = [], []
+  for index, row in enumerate(board['rows']):
     if row['flops'] is None or row['average'] is None:
       missing.append(row['name'])
+      if row['average'] is not None:  # e.g. random init: a level line
+        axis.axhline(row['average'], linestyle='--', color=f'C{index}',
+                     label=f'{row["name"]} (no pretraining FLOPs)')
       continue
-    axis.scatter([row['flops']], [row['average']], s=30)
+    shown.append(row['flops'])
+    axis.scatter([row['flops']], [row['average']], s=30, color=f'C{index}')
     axis.annotate(row['name'], (row['flops'], row['average']), fontsize=8,
                   xytext=(4, 4), textcoords='offset points')
   axis.set_xscale('log')
+  if shown:  # At least a decade either way: no crowded minor tick labels.
+    axis.set_xlim(min(shown) / 3, max(shown) * 3)
+    axis.xaxis.set_minor_formatter(plt.NullFormatter())
   axis.set_xlabel('pretraining FLOPs')
   axis.set_ylabel('average score (%)')
   axis.grid(alpha=0.3)
   title = 'Average fine-tuning score vs pretraining compute'
   if missing:
     title += f'\n(no FLOPs: {", ".join(missing)})'
+    if axis.get_legend_handles_labels()[0]:
+      axis.legend(fontsize=7, loc='best')
   axis.set_title(title, fontsize=9)
   _save(figure, path)
 
@@ -295,7 +305,8 @@ def plot_seed_spreads(board: dict, path: str) -> None:
       entry = row['tasks'].get(task)
       if entry:
         scores = list(entry['seeds'].values())
-        axis.scatter([x] * len(scores), scores, s=14, alpha=0.7)
+        axis.scatter([x] * len(scores), scores, s=14, alpha=0.7,
+                     color=f'C{x}')
         axis.hlines(entry['score'], x - 0.3, x + 0.3, colors='black')
     axis.set_xticks(range(len(names)))
     axis.set_xticklabels(names, rotation=20, fontsize=7)
