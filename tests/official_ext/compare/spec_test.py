@@ -83,3 +83,21 @@ def test_arm_factory_makes_tuples():
   assert made == arms_lib.ArmSpec(name='a', gin_files=('x.gin',),
                                   bindings=('A = 1',))
   assert dataclasses.is_dataclass(made)
+
+
+@pytest.mark.parametrize('path', sorted(glob.glob(
+    os.path.join(REPO, 'gin', 'compare', '*.gin'))))
+def test_arm_recipes_parse_at_their_size(path):
+  # Each pretraining arm's gin files + bindings parse as a pretraining
+  # experiment whose %SIZE is the size its FLOPs are counted at.
+  import gin  # pylint: disable=g-import-not-at-top
+  from official_ext.trainer import gin_setup  # pylint: disable=g-import-not-at-top
+  comparison = configurables.parse(path, DATA)
+  for arm in comparison.arms:
+    if arm.pretrains:
+      gin_setup.parse(arm.gin_files, list(arm.bindings) +
+                      ["DATA_MANIFEST = 'demo/records/manifest.json'"])
+      assert gin.query_parameter('%SIZE') == arm.size, arm.name
+      assert gin.query_parameter('%MAX_SEQ_LENGTH') == (
+          comparison.seq_length), arm.name
+      assert gin.query_parameter('%BATCH_SIZE') == comparison.batch_size
