@@ -2,20 +2,16 @@
 bf16, a steps_per_loop that keeps the TPU busy and interval-aligned
 checkpoints (parsed and built as configs only: there is no TPU here)."""
 import glob
-import importlib.util
 import os
 
 import gin
 import pytest
 
+from official_ext.compare import flops
 from official_ext.trainer import gin_setup
 from tests.official_ext.trainer import trainer_fixtures as fx
 
 TPU_DIR = os.path.join(fx.REPO, 'gin', 'tpu')
-_SPEC = importlib.util.spec_from_file_location(
-    'bench_flops', os.path.join(fx.REPO, 'bench', 'flops.py'))
-flops = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(flops)
 GRACE_SECONDS = 30  # Spot VM / preemptible TPU notice before the stop.
 EXPERIMENTS = {'teams_small.gin': 'small', 'teams_base.gin': 'base',
                'electra_small.gin': 'small', 'electra_base.gin': 'base'}

@@ -1,20 +1,13 @@
-"""bench/flops.py: hand-computed FLOPs of tiny cases and scale checks.
+"""official_ext/compare/flops.py: hand-computed FLOPs of tiny cases and scale checks.
 
 Every expected number is written out as multiply-adds of the matrices
 involved (2 FLOPs each), not recomputed with the module's formula.
 """
 import dataclasses
-import importlib.util
-import os
 
 import pytest
 
-_REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-_spec = importlib.util.spec_from_file_location(
-    "bench_flops", os.path.join(_REPO, "bench", "flops.py"))
-flops = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(flops)
+from official_ext.compare import flops
 
 
 def test_transformer_layer_hidden4_seq2_ffn16():
@@ -108,7 +101,36 @@ def test_seconds_per_step():
   assert flops.seconds_per_step(168e12, 420.0, 0.4) == pytest.approx(1.0)
 
 
-def test_paper_report_states_assumptions():
-  text = "\n".join(flops.paper_report())
-  for needle in ("40% MFU", "TPU v3-8", "A100", "V100", "TEAMS-large"):
-    assert needle in text
+def test_bert_mlm_tiny():
+  # One encoder: 2 layers 2*832 = 1664; one E->H projection [2,3]@[3,4] =
+  # 24 MACs = 48; MLM head [2,4]@[4,3] + [2,3]@[3,10] = 24 + 60 MACs = 168.
+  # Per sequence 1880, batch 3: 5640 forward, 16920 per training step.
+  shape = _tiny(objective="mlm", generator_layers=0)
+  assert flops.forward_breakdown(shape) == {
+      "discriminator trunk": 3 * 1664, "embedding projections": 3 * 48,
+      "MLM head": 3 * 168}
+  assert flops.train_flops_per_step(shape) == 16920
+
+
+def test_electra_tiny_narrow_generator():
+  # Generator: 2 layers of width 2, FFN 8. One layer on 2 tokens: QKV
+  # 3*[2,2]@[2,2] = 24 MACs, scores 8, values 8, output 8, FFN [2,2]@[2,8] +
+  # [2,8]@[8,2] = 64: 112 MACs = 224 FLOPs; two layers 448.
+  # Projections: E->H 48 + E->H_g [2,3]@[3,2] = 12 MACs = 24: 72.
+  # Generator MLM head: [2,2]@[2,3] + [2,3]@[3,10] = 12 + 60 MACs = 144.
+  # RTD head without task layers: [2,4]@[4,4] + [2,4]@[4,1] = 32 + 8 MACs
+  # = 80. With the 1664 discriminator: 2408 per sequence, x3 = 7224.
+  shape = _tiny(objective="electra", generator_layers=2, generator_hidden=2,
+                generator_ffn=8, rtd_task_layers=0)
+  breakdown = flops.forward_breakdown(shape)
+  assert breakdown["generator trunk"] == 3 * 448
+  assert breakdown["embedding projections"] == 3 * 72
+  assert breakdown["generator MLM head"] == 3 * 144
+  assert breakdown["RTD head"] == 3 * 80
+  assert "MWS head" not in breakdown
+  assert flops.train_flops_per_step(shape) == 3 * 7224
+
+
+def test_unknown_objective():
+  with pytest.raises(ValueError, match="t: unknown objective 'xlnet'"):
+    _tiny(objective="xlnet")

@@ -1,0 +1,1 @@
+"""Comparing pretraining objectives: budgets, significance, leaderboards."""

@@ -1,0 +1,58 @@
+"""Resumable stages: a comparison is a list of stages, each skipped once done.
+
+A stage (pretrain an arm, export it, one fine-tuning run, ...) works in its
+own directory and resumes from its own checkpoints there; `run_stage` marks
+it done by writing `stage.json` (atomically: temporary file + rename) with
+what the stage returned, and on a rerun returns that record without calling
+the stage again. A crash or Ctrl-C therefore loses at most the running
+stage's work since its last checkpoint.
+"""
+import json
+import os
+import time
+from typing import Callable, Optional
+
+import tensorflow as tf
+
+from official_ext.finetuning import runner
+
+DONE_FILE = 'stage.json'
+
+
+def done_record(stage_dir: str) -> Optional[dict]:
+  """The finished stage's record, or None when it has not finished."""
+  path = os.path.join(stage_dir, DONE_FILE)
+  if not tf.io.gfile.exists(path):
+    return None
+  with tf.io.gfile.GFile(path) as f:
+    return json.load(f)
+
+
+def run_stage(name: str, stage_dir: str, work: Callable[[str], dict],
+              log: Callable[[str], None] = print) -> dict:
+  """Runs `work(stage_dir)` unless the stage finished before.
+
+  Args:
+    name: the stage's name in progress lines ('pretrain teams').
+    stage_dir: the stage's directory (created).
+    work: stage_dir -> JSON-serialisable dict, the stage's result.
+    log: where progress lines go.
+
+  Returns:
+    The stage's record: its result plus 'stage', 'seconds' (this or the
+    finishing run's time) and 'finished' (UNIX time).
+  """
+  record = done_record(stage_dir)
+  if record is not None:
+    log(f'{name}: done before ({record["seconds"]:.0f} s), skipping')
+    return record
+  tf.io.gfile.makedirs(stage_dir)
+  log(f'{name}: running in {stage_dir}')
+  start = time.time()
+  result = work(stage_dir)
+  record = dict(result or {})
+  record.update(stage=name, seconds=round(time.time() - start, 2),
+                finished=round(time.time(), 2))
+  runner.write_json(os.path.join(stage_dir, DONE_FILE), record)
+  log(f'{name}: done in {record["seconds"]:.0f} s')
+  return record
