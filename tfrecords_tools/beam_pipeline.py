@@ -193,13 +193,55 @@ def _write_summary(report, shard_stats, path):
       {"report": report, "shards": {str(s): st for s, st in shard_stats}}))
 
 
-def _options(runner: str, pipeline_args):
+# Options a Dataflow job cannot start without: where it stages and writes
+# temporary files (a bucket), and how its workers get this package.
+_DATAFLOW_REQUIRED = ("project", "region", "temp_location")
+_DATAFLOW_PACKAGE = ("setup_file", "requirements_file", "sdk_container_image",
+                     "extra_packages")
+
+
+def check_options(runner: str, options: pipeline_options.PipelineOptions
+                  ) -> None:
+  """Raises ValueError (one line, naming the option) before a Dataflow job
+  starts without what it needs: --project, --region, a gs:// --temp_location
+  (and --staging_location, if given, on gs://), and a way for the workers to
+  install this package (--setup_file=./setup.py, --requirements_file,
+  --extra_packages or --sdk_container_image)."""
+  if runner not in ("DataflowRunner", "dataflow"):
+    return
+  values = options.get_all_options(drop_default=True)
+  for name in _DATAFLOW_REQUIRED:
+    if not values.get(name):
+      raise ValueError(f"--runner={runner} needs the Beam option --{name} "
+                       f"(pass it in --beam_options)")
+  for name in ("temp_location", "staging_location"):
+    if values.get(name) and not str(values[name]).startswith("gs://"):
+      raise ValueError(f"--runner={runner}: Beam option --{name}="
+                       f"{values[name]} must be a gs:// path")
+  if not any(values.get(name) for name in _DATAFLOW_PACKAGE):
+    raise ValueError(f"--runner={runner}: the workers cannot import "
+                     f"tfrecords_tools; pass --setup_file=./setup.py (or "
+                     f"--requirements_file, --extra_packages, "
+                     f"--sdk_container_image) in --beam_options")
+
+
+def options_for(runner: str, pipeline_args
+                ) -> pipeline_options.PipelineOptions:
+  """The pipeline's options: `pipeline_args` (Beam's own command-line
+  options); DirectRunner defaults to one in-memory worker unless they choose
+  a mode (`--direct_running_mode=multi_processing --direct_num_workers=2`)."""
+  args = list(pipeline_args or [])
   kwargs = {}
   if runner in ("DirectRunner", "direct"):
-    kwargs = dict(direct_num_workers=1, direct_running_mode="in_memory")
-  # flags=[] stops Beam from parsing sys.argv (absl owns the command line).
-  return pipeline_options.PipelineOptions(flags=list(pipeline_args or []),
-                                          runner=runner, **kwargs)
+    if not any(a.startswith("--direct_running_mode") for a in args):
+      kwargs["direct_running_mode"] = "in_memory"
+    if not any(a.startswith("--direct_num_workers") for a in args):
+      kwargs["direct_num_workers"] = 1
+  # flags=args stops Beam from parsing sys.argv (absl owns the command line).
+  options = pipeline_options.PipelineOptions(flags=args, runner=runner,
+                                             **kwargs)
+  check_options(runner, options)
+  return options
 
 
 def build_pipeline(pipeline, config, files: Sequence[str], vocab_path: str,
@@ -262,7 +304,7 @@ def run(config, files: Sequence[str], vocab: vocab_lib.Vocab, idf,
   file_io.makedirs(stats_dir)
   summary_path = os.path.join(stats_dir, _SUMMARY_FILE)
   try:
-    pipeline = beam.Pipeline(options=_options(runner, pipeline_args))
+    pipeline = beam.Pipeline(options=options_for(runner, pipeline_args))
     build_pipeline(pipeline, config, files, vocab.path, idf, output_dir,
                    prefix, shuffle_buffer, summary_path, source)
     pipeline.run().wait_until_finish()

@@ -98,6 +98,12 @@ def define_flags():
                     "skipped).")
   flags.DEFINE_string("runner", "local", "'local', or an Apache Beam runner "
                       "name (DirectRunner, DataflowRunner, FlinkRunner...).")
+  flags.DEFINE_list("beam_options", [], "Beam pipeline options for "
+                    "--runner, comma-separated, e.g. --beam_options="
+                    "--direct_running_mode=multi_processing,"
+                    "--direct_num_workers=2 or, for Dataflow, --project=P,"
+                    "--region=R,--temp_location=gs://B/tmp,"
+                    "--setup_file=./setup.py (checked before the job starts).")
   corpus_source.define_flags()
 
 
@@ -141,16 +147,20 @@ def _refuse_empty(output_dir, shards, report):
 
 def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
         idf_file=None, num_workers=1, shuffle_buffer=20000, runner="local",
-        allow_empty=False, source=None):
+        allow_empty=False, source=None, beam_options=None):
   """Builds the shards and the manifest; returns the manifest dict.
 
   `source` (a corpus_source.CorpusSource, default BERT text) says how
-  `input_patterns` are read.
+  `input_patterns` are read; `beam_options` are Beam's pipeline options for
+  a Beam `runner`.
 
   Raises:
     EmptyBuildError: no instance was written and not `allow_empty`.
   """
   start = time.time()
+  if runner != "local":  # Bad Beam options fail before any work.
+    from tfrecords_tools import beam_pipeline  # pylint: disable=g-import-not-at-top
+    beam_pipeline.options_for(runner, beam_options)
   source = source or corpus_source.CorpusSource()
   vocab = vocab_lib.load_vocab(vocab_file)
   files = source.expand(input_patterns)
@@ -189,6 +199,7 @@ def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
     from tfrecords_tools import beam_pipeline  # pylint: disable=g-import-not-at-top
     report, shards = beam_pipeline.run(config, files, vocab, idf, output_dir,
                                        prefix, runner, shuffle_buffer,
+                                       pipeline_args=beam_options,
                                        source=source)
   if not sum(s["instances"] for s in shards) and not allow_empty:
     _refuse_empty(output_dir, shards, report)
@@ -215,7 +226,8 @@ def main(argv):
     manifest = run(config, FLAGS.input_file, FLAGS.vocab_file,
                    FLAGS.output_dir, FLAGS.shard_prefix, FLAGS.idf_file,
                    FLAGS.num_workers, FLAGS.shuffle_buffer, FLAGS.runner,
-                   FLAGS.allow_empty, corpus_source.from_flags(FLAGS))
+                   FLAGS.allow_empty, corpus_source.from_flags(FLAGS),
+                   FLAGS.beam_options)
   except (corpus_reader.InputError, vocab_lib.VocabError, ValueError) as e:
     print(f"create_pretraining_data: error: {e}", file=sys.stderr)
     sys.exit(2)

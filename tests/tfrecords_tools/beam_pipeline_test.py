@@ -1,8 +1,12 @@
 """Tests for tfrecords_tools.beam_pipeline: same bytes as the local runner."""
 import os
+import re
+import subprocess
+import sys
 
 import pytest
 
+from tfrecords_tools import beam_pipeline
 from tfrecords_tools import build_config
 from tfrecords_tools import create_pretraining_data as cpd
 
@@ -40,10 +44,10 @@ def _config():
       docs_per_chunk=2, max_undecodable_share=0.25)  # 1 of 4 lines below
 
 
-def _build(corpus_dir, out_dir, runner):
+def _build(corpus_dir, out_dir, runner, beam_options=None):
   return cpd.run(_config(), f"{corpus_dir}/*.txt", _VOCAB, str(out_dir),
                  prefix="pretrain", num_workers=1, shuffle_buffer=30,
-                 runner=runner)
+                 runner=runner, beam_options=beam_options)
 
 
 def _shard_bytes(out_dir, manifest):
@@ -103,3 +107,47 @@ def test_beam_counts_reader_repairs_once(tmp_path):
   assert beam["report"] == local["report"]
   assert _shard_bytes(tmp_path / "beam", beam) == _shard_bytes(
       tmp_path / "local", local)
+
+
+def test_direct_runner_multi_processing_two_workers_writes_the_same_bytes(
+    corpus, tmp_path):
+  local = _build(corpus, tmp_path / "local", "local")
+  beam = _build(corpus, tmp_path / "mp", "DirectRunner",
+                ["--direct_running_mode=multi_processing",
+                 "--direct_num_workers=2"])
+  assert _shard_bytes(tmp_path / "mp", beam) == _shard_bytes(
+      tmp_path / "local", local)
+  assert beam["report"] == local["report"]
+  assert not _leftovers(tmp_path / "mp")
+
+
+_DATAFLOW = ["--project=p", "--region=europe-west4",
+             "--temp_location=gs://bucket/tmp", "--setup_file=./setup.py"]
+
+
+@pytest.mark.parametrize("drop, replace, message", [
+    ("--project=p", None, "needs the Beam option --project"),
+    ("--temp_location=gs://bucket/tmp", None,
+     "needs the Beam option --temp_location"),
+    ("--temp_location=gs://bucket/tmp", "--temp_location=/tmp/x",
+     "--temp_location=/tmp/x must be a gs:// path"),
+    ("--setup_file=./setup.py", None, "the workers cannot import"),
+])
+def test_dataflow_options_are_checked_before_the_job(drop, replace, message):
+  args = [a for a in _DATAFLOW if a != drop] + ([replace] if replace else [])
+  with pytest.raises(ValueError, match=re.escape(message)):
+    beam_pipeline.options_for("DataflowRunner", args)
+  beam_pipeline.options_for("DataflowRunner", _DATAFLOW)  # complete: passes
+
+
+def test_bad_dataflow_options_fail_the_cli_in_one_line(tmp_path):
+  proc = subprocess.run(
+      [sys.executable, "-m", "tfrecords_tools.create_pretraining_data",
+       f"--input_file={tmp_path}/none.txt", f"--vocab_file={_VOCAB}",
+       f"--output_dir={tmp_path}/out", "--runner=DataflowRunner",
+       "--beam_options=--project=p,--region=r"],
+      capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 2
+  assert proc.stderr.strip().splitlines()[-1] == (
+      "create_pretraining_data: error: --runner=DataflowRunner needs the "
+      "Beam option --temp_location (pass it in --beam_options)")
