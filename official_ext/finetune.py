@@ -37,6 +37,7 @@ from official.nlp.configs import encoders
 
 from official_ext import distribution_flags
 from official_ext import encoder_flags  # pylint: disable=unused-import
+from official_ext import output_dir as output_dir_lib
 from official_ext.finetuning import encoder_init
 from official_ext.finetuning import glue_data
 from official_ext.finetuning import glue_submission
@@ -98,9 +99,9 @@ flags.DEFINE_bool('predict_test', False, 'Also predict the test sets and '
 flags.DEFINE_bool('report_only', False, 'Only rebuild the reports from the '
                   'runs already in --model_dir.')
 
-USER_ERRORS = (glue_tasks.TaskError, glue_data.GlueDataError,
-               squad_data.SquadDataError, encoder_init.EncoderInitError,
-               superglue_data.SuperGlueDataError,
+USER_ERRORS = (output_dir_lib.OutputDirError, glue_tasks.TaskError,
+               glue_data.GlueDataError, squad_data.SquadDataError,
+               encoder_init.EncoderInitError, superglue_data.SuperGlueDataError,
                grid.GridError, reporting.ReportError)
 
 
@@ -133,6 +134,7 @@ def finetune(flag_values) -> dict:
     raise grid.GridError('--model_dir is required')
   if flag_values.report_only:
     return reporting.write_report(flag_values.model_dir)
+  output_dir_lib.ensure(flag_values.model_dir, 'model_dir')
   if not flag_values.task:
     raise grid.GridError('--task is required')
   tasks = [glue_tasks.parse_task(name) for name in flag_values.task]

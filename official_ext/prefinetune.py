@@ -26,6 +26,7 @@ from absl import logging
 from official_ext import distribution_flags
 from official_ext import encoder_flags  # pylint: disable=unused-import
 from official_ext import gin_flags  # pylint: disable=unused-import
+from official_ext import output_dir as output_dir_lib
 from official_ext.finetuning import encoder_init
 from official_ext.multitask import configurables
 from official_ext.multitask import pipeline
@@ -40,7 +41,7 @@ FLAGS = flags.FLAGS
 USER_ERRORS = (gin_setup.GinConfigError, task_spec.TaskSpecError,
                supervised_formats.SupervisedDataError,
                encoder_init.EncoderInitError, pipeline.PipelineError,
-               FileNotFoundError)
+               output_dir_lib.OutputDirError, FileNotFoundError)
 
 
 def _bindings():
@@ -55,6 +56,7 @@ def _bindings():
 def run():
   if not FLAGS.model_dir:
     raise gin_setup.GinConfigError('no --model_dir given.')
+  output_dir_lib.ensure(FLAGS.model_dir, 'model_dir')
   if not FLAGS.gin_file:
     raise gin_setup.GinConfigError('no --gin_file given (e.g. '
                                    '--gin_file=gin/multitask/muppet_tiny.gin).')

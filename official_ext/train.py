@@ -33,6 +33,7 @@ from absl import logging
 from official_ext import distribution_flags
 from official_ext import encoder_flags  # pylint: disable=unused-import
 from official_ext import gin_flags  # pylint: disable=unused-import
+from official_ext import output_dir as output_dir_lib
 from official_ext.trainer import checkpointing
 from official_ext.trainer import data_setup
 from official_ext.trainer import experiment
@@ -63,7 +64,8 @@ USER_ERRORS = (gin_setup.GinConfigError, data_setup.DataError,
                experiment.ExperimentError,
                checkpointing.CheckpointMismatchError,
                nan_guard.NonFiniteLossError, runner.BuildError,
-               warm_start.WarmStartError, FileNotFoundError)
+               warm_start.WarmStartError, output_dir_lib.OutputDirError,
+               FileNotFoundError)
 
 
 def flag_bindings():
@@ -87,6 +89,8 @@ def flag_bindings():
 
 def run():
   """Parses, builds and runs; returns the last evaluation logs."""
+  if FLAGS.model_dir:
+    output_dir_lib.ensure(FLAGS.model_dir, 'model_dir')
   if not FLAGS.gin_file:
     raise gin_setup.GinConfigError('no --gin_file given (e.g. '
                                    '--gin_file=gin/teams_small.gin).')

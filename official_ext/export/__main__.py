@@ -24,6 +24,7 @@ from absl import app
 from absl import flags
 import tensorflow as tf
 
+from official_ext import output_dir as output_dir_lib
 from official_ext.export import encoder_export
 from official_ext.interchange import encoder_variables
 from official_ext.interchange import encoder_weights
@@ -136,6 +137,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
   try:
+    output_dir_lib.ensure(FLAGS.output_dir, 'output_dir')
     if FLAGS.export_dir:
       restored, paths = export_from_export_dir(
           FLAGS.export_dir, FLAGS.output_dir, FLAGS.format,
@@ -147,7 +149,8 @@ def main(argv):
                                FLAGS.hf_model_type, FLAGS.hf_pooler)
     else:
       raise ExportError('pass --model_dir (a run) or --export_dir')
-  except (ExportError, gin_setup.GinConfigError) as e:
+  except (ExportError, gin_setup.GinConfigError,
+          output_dir_lib.OutputDirError) as e:
     print(f'official_ext.export: error: {e}', file=sys.stderr, flush=True)
     sys.exit(1)
   print(f"exported {restored or 'a randomly initialised model'} -> "
