@@ -25,7 +25,10 @@ from official_ext.compare.flops import train_flops_per_step
 
 # Accelerators: (name, peak TFLOP/s, precision of that peak).
 ACCELERATORS = (
+    ("TPU v2-8", 180.0, "bf16"),
     ("TPU v3-8", 420.0, "bf16"),
+    ("TPU v4-8", 1100.0, "bf16"),  # 4 chips x 275
+    ("TPU v5e-8", 1576.0, "bf16"),  # 8 chips x 197
     ("A100 (1 GPU)", 312.0, "bf16 dense"),
     ("V100 (1 GPU)", 125.0, "fp16 tensor core"),
 )

@@ -20,5 +20,6 @@ def test_one_definition():
 
 def test_paper_report_states_assumptions():
   text = "\n".join(flops.paper_report())
-  for needle in ("40% MFU", "TPU v3-8", "A100", "V100", "TEAMS-large"):
+  for needle in ("40% MFU", "TPU v2-8", "TPU v3-8", "TPU v4-8", "TPU v5e-8",
+                 "A100", "V100", "TEAMS-large"):
     assert needle in text
