@@ -134,7 +134,6 @@ def finetune(flag_values) -> dict:
     raise grid.GridError('--model_dir is required')
   if flag_values.report_only:
     return reporting.write_report(flag_values.model_dir)
-  output_dir_lib.ensure(flag_values.model_dir, 'model_dir')
   if not flag_values.task:
     raise grid.GridError('--task is required')
   tasks = [glue_tasks.parse_task(name) for name in flag_values.task]
@@ -155,6 +154,8 @@ def finetune(flag_values) -> dict:
     strategy = distribution_flags.build_strategy(flag_values)
   except ValueError as e:
     raise grid.GridError(str(e)) from None
+  # Settings checked: now the output directory, before any data work.
+  output_dir_lib.ensure(flag_values.model_dir, 'model_dir')
   cache_dir = f'{flag_values.model_dir}/data_cache'
   plans = []
   for task in tasks:  # Check every task's data before any training.

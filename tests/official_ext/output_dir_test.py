@@ -25,10 +25,13 @@ def test_finetune_refuses_an_unwritable_model_dir_in_one_line(capsys,
   from official_ext import finetune  # pylint: disable=g-import-not-at-top
   blocker = tmp_path / 'file.txt'
   blocker.write_text('x')
+  from tests.official_ext.finetuning import finetuning_fixtures as ffx  # pylint: disable=g-import-not-at-top
+  export = ffx.export_tiny_encoder(tmp_path / 'export')
   code, _, err = cli_harness.run_main(
       finetune.main, finetune.FLAGS,
-      ['finetune', '--task=glue/sst2', f'--model_dir={blocker}/runs'],
-      capsys)
+      ['finetune', '--task=glue/sst2', f'--init_checkpoint={export}',
+       f'--vocab_file={ffx.VOCAB_FILE}', '--max_seq_length=32',
+       f'--model_dir={blocker}/runs'], capsys)
   assert code == 2
   assert err.strip().splitlines() == [
       f'finetune: error: --model_dir={blocker}/runs: cannot be created '
