@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.py | sha256sum | cut -c1-12)
 DEMO_DIR ?= out/demo
 
-.PHONY: demo warm-start test test-all bench venv clean
+.PHONY: demo warm-start compare test test-all bench venv clean
 
 venv: $(STAMP)
 
@@ -24,6 +24,14 @@ demo: venv
 # Hugging Face layout), continue pretraining it, fine-tune (README).
 warm-start: venv
 	$(PY) -m official_ext.warm_start_demo --output_dir=out/warm_start
+
+# Compare pretraining objectives (README "Comparing objectives"), e.g.
+# make compare COMPARE=olfmlm_table2_mini
+COMPARE ?= teams_electra_bert_mini
+COMPARE_DIR ?= out/compare/$(COMPARE)
+compare: venv
+	$(PY) -m official_ext.compare --gin_file=gin/compare/$(COMPARE).gin \
+	  --output_dir=$(COMPARE_DIR)
 
 test: venv
 	$(PY) -m pytest -q tests

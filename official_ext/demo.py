@@ -11,17 +11,18 @@ Each stage runs as its own process and logs to `<output_dir>/logs/`. A rerun
 skips finished stages and resumes an interrupted pretraining from its last
 checkpoint. About 30 minutes on 2 CPU cores (pretraining is 19 of them).
 """
-import collections
 import io
 import json
 import os
-import subprocess
 import sys
 import time
 
 from absl import app
 from absl import flags
 import tensorflow as tf
+
+from official_ext import stage_process
+from official_ext.stage_process import StageError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = flags.FLAGS
@@ -43,30 +44,9 @@ def define_flags():
                      'demo pretrains without).')
 
 
-class StageError(RuntimeError):
-  """A stage's process failed; the message names the stage and its log."""
-
-
 def run_stage(name, args, log_dir):
   """Runs `python -m ...args` with its output in `<log_dir>/<name>.log`."""
-  tf.io.gfile.makedirs(log_dir)
-  log = os.path.join(log_dir, f'{name}.log')
-  start = time.time()
-  print(f'[demo] {name}: running (log: {log})', flush=True)
-  tail = collections.deque(maxlen=15)
-  # The stage's output is piped through a gfile handle (the log may be remote).
-  with tf.io.gfile.GFile(log, 'w') as f, subprocess.Popen(
-      [sys.executable, '-m'] + args, cwd=REPO, stdout=subprocess.PIPE,
-      stderr=subprocess.STDOUT, text=True,
-      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')) as proc:
-    for line in proc.stdout:
-      f.write(line)
-      f.flush()
-      tail.append(line)
-  if proc.returncode:
-    raise StageError(f'stage {name!r} failed (exit {proc.returncode}); last '
-                     f"lines of {log}:\n{''.join(tail)}")
-  print(f'[demo] {name}: done in {time.time() - start:.0f}s', flush=True)
+  stage_process.run_module(name, args, log_dir)
 
 
 def run_stages(stage_list, log_dir, label='demo'):

@@ -24,11 +24,13 @@ run before the first step with a message naming the culprit; a NaN/Inf loss
 stops it without checkpointing the bad step. Exit status 1 on such errors.
 """
 
+import json
 import sys
 
 from absl import app
 from absl import flags
 from absl import logging
+import tensorflow as tf
 
 from official_ext import distribution_flags
 from official_ext import encoder_flags  # pylint: disable=unused-import
@@ -59,6 +61,8 @@ flags.DEFINE_string('eval_data_manifest', None, 'Evaluation data manifest '
                     '(binds EVAL_DATA_MANIFEST; default: the training data).')
 flags.DEFINE_bool('jit_compile', None, 'Binds Experiment.jit_compile (XLA '
                   'for the training step).')
+flags.DEFINE_string('metrics_json', None, 'Also write the final evaluation '
+                    '({metric: value}) to this JSON file (eval modes).')
 
 USER_ERRORS = (gin_setup.GinConfigError, data_setup.DataError,
                experiment.ExperimentError,
@@ -115,8 +119,11 @@ def main(argv):
     print(f'official_ext.train: error: {e}', file=sys.stderr, flush=True)
     sys.exit(1)
   if output:
-    print('final evaluation:', {k: float(v) for k, v in output.items()},
-          flush=True)
+    metrics = {k: float(v) for k, v in output.items()}
+    print('final evaluation:', metrics, flush=True)
+    if FLAGS.metrics_json:
+      with tf.io.gfile.GFile(FLAGS.metrics_json, 'w') as f:
+        json.dump(metrics, f, indent=1, sort_keys=True)
 
 
 if __name__ == '__main__':

@@ -6,10 +6,11 @@ TEAMS, MLM+QT+SO+TF-IDF) or an encoder that is not pretrained here
 is fine-tuned on the same task suite.
 
 `check_comparison` raises a one-line `ArmError` for: no arms, a name that
-cannot be a directory name, two arms with one name, an arm whose pretraining
-records or vocab differ from the first arm's, a task suite naming unknown
-tasks, a baseline that is not an arm. Budgets are checked by
-`budget.plan` (a budget no arm can meet).
+cannot be a directory name, two arms with one name, an arm whose vocab
+differs from the first arm's, a task suite naming unknown tasks, a baseline
+that is not an arm. Arms may read different record sets of one corpus
+(`record_sets.check_same_corpus` compares their manifests). Budgets are
+checked by `budget.plan` (a budget no arm can meet).
 """
 import dataclasses
 import re
@@ -30,13 +31,14 @@ class ArmSpec:
   """One arm.
 
   name: directory-safe name (letters, digits, `_.+-`).
-  gin_files, bindings: the pretraining recipe (init='pretrain').
+  gin_files, bindings: the pretraining recipe (init='pretrain'); for
+    init='random' the architecture (exported untrained, seed 0).
   objective, size: the FLOPs model's view of it ('mlm' | 'electra' |
     'teams', a size preset); None when the arm is not pretrained.
   init: 'pretrain', 'random' (fine-tune from random weights) or
     'checkpoint' (fine-tune `init_checkpoint`).
-  records, vocab: the pretraining data manifest and vocab file the arm
-    uses (resolved from its gin files by the caller).
+  records, vocab: the pretraining data (a manifest path, or the name of a
+    record set the comparison builds) and vocab file the arm uses.
   """
   name: str
   gin_files: Tuple[str, ...] = ()
@@ -55,8 +57,10 @@ class ArmSpec:
     if self.init not in INITS:
       raise ArmError(f'arm {self.name!r}: unknown init {self.init!r}; '
                      f'choose one of {list(INITS)}')
-    if self.init == 'pretrain' and not self.gin_files:
-      raise ArmError(f'arm {self.name!r}: init=pretrain needs gin_files')
+    if self.init in ('pretrain', 'random') and not self.gin_files:
+      raise ArmError(f'arm {self.name!r}: init={self.init} needs gin_files'
+                     + (' (the architecture to initialise)'
+                        if self.init == 'random' else ''))
     if self.init == 'checkpoint' and not self.init_checkpoint:
       raise ArmError(f'arm {self.name!r}: init=checkpoint needs '
                      f'init_checkpoint')
@@ -105,7 +109,6 @@ def check_comparison(arms: Sequence[ArmSpec], tasks: Sequence[str],
     if arm.name in seen:
       raise ArmError(f'two arms are named {arm.name!r}')
     seen.add(arm.name)
-  _check_same([a for a in arms if a.pretrains], 'records')
   _check_same(arms, 'vocab')
   if baseline is not None and baseline not in seen:
     raise ArmError(f'baseline arm {baseline!r} is not one of '

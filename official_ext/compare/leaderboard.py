@@ -10,6 +10,9 @@ Input: one record per arm (a dict; `official_ext/compare` stages write them):
                     AUC, MWS accuracy, ...), optional
   runs              the arm's fine-tuning `run.json` records
                     (`official_ext/finetuning/runner.py`)
+  example_predictions  optional {task: {'ids', 'labels', 'seeds': {seed:
+                    [prediction]}}} of the dev examples
+                    (`example_scores.arm_predictions`)
   example_scores    optional {task: {seed: [per-example score, percent]}} of
                     the dev examples, in the same order for every arm
 
@@ -18,9 +21,11 @@ protocol (`reporting.summarise`: the configuration with the best median);
 the spread is that configuration's min-max over seeds. The average is the
 mean task score over the tasks present (WNLI and SuperGLUE diagnostics
 excluded, as in the papers). Each arm is compared with a baseline arm by a
-paired bootstrap (`significance.py`): over dev examples (seed-averaged
-per-example scores) where both arms have them, else over seeds; the average
-over seeds (per-seed mean over tasks) when all tasks share seeds.
+paired bootstrap (`significance.py`): over dev examples where both arms
+have them (predictions: each resample recomputes the task metric, e.g. MCC
+or F1, per seed; scores: seed-averaged per-example scores), else over
+seeds; the average over seeds (per-seed mean over tasks) when all tasks
+share seeds.
 """
 import csv
 import io
@@ -31,6 +36,7 @@ from typing import Dict, List, Optional
 
 import tensorflow as tf
 
+from official_ext.compare import example_scores
 from official_ext.compare import significance
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import reporting
@@ -89,7 +95,8 @@ def arm_row(arm: dict) -> dict:
           'average_seeds': {s: statistics.fmean(tasks[n]['seeds'][s]
                                                 for n in used)
                             for s in sorted(common)},
-          'example_scores': arm.get('example_scores') or {}}
+          'example_scores': arm.get('example_scores') or {},
+          'example_predictions': arm.get('example_predictions') or {}}
 
 
 def _versus(row, base, task, **bootstrap):
@@ -101,6 +108,14 @@ def _versus(row, base, task, **bootstrap):
     return None
   if task not in row['tasks'] or task not in base['tasks']:
     return None
+  mine = row['example_predictions'].get(task)
+  theirs = base['example_predictions'].get(task)
+  rows = mine and theirs and example_scores.bootstrap_rows(task, mine,
+                                                           theirs)
+  if rows:
+    a, b, statistic = rows
+    return significance.paired_bootstrap(a, b, statistic=statistic,
+                                         method='dev examples', **bootstrap)
   mine = row['example_scores'].get(task, {})
   theirs = base['example_scores'].get(task, {})
   seeds = sorted(set(mine) & set(theirs))

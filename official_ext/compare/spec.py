@@ -8,9 +8,22 @@ check before any training (`arms.check_comparison`, then the budget:
 The FLOPs model needs the pretraining data's shape: `seq_length`,
 `batch_size`, `max_predictions` and `vocab_size` (the records' and vocab's;
 the bundled demo data: 64 tokens, 10 predictions, an 8k vocab).
+
+Data (`record_sets.py`): `records` / `vocab` / `heldout_records` /
+`streams` name existing manifests, or `record_sets` names record sets the
+pipeline builds from `corpus` (default: the bundled WikiText-2) with
+`heldout_every`; `records`, an arm's `records` and a stream's value may then
+be a set's name. `streams` binds `<STREAM>_DATA_MANIFEST` in every
+pretraining arm (e.g. `{'so': 'so'}` -> SO_DATA_MANIFEST, the SO stream of
+gin/olfmlm/combination.gin).
+
+Training and fine-tuning settings: `checkpoints` per pretraining run (a
+kill loses at most 1/checkpoints of it), `warmup_fraction` of the planned
+steps bound as WARMUP_STEPS, `finetune_flags` passed to every
+`official_ext.finetune` run (data dir, learning rate, epochs, length).
 """
 import dataclasses
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 from official_ext.compare import arms as arms_lib
 from official_ext.compare import budget as budget_lib
@@ -33,7 +46,7 @@ def arm(name: str, gin_files: Sequence[str] = (), bindings: Sequence[str] = (),
 class Comparison:
   """arms/tasks/seeds; budget_kind with budget_value, or (flops only)
   reference_arm + reference_steps; records/vocab: the default data of every
-  arm (an arm's own value must equal it)."""
+  arm; the other fields: see the module docstring."""
   arms: Tuple[arms_lib.ArmSpec, ...]
   tasks: Tuple[str, ...]
   budget_kind: str = 'steps'
@@ -48,6 +61,15 @@ class Comparison:
   seq_length: int = 64
   batch_size: int = 32
   max_predictions: int = 10
+  heldout_records: Any = None
+  streams: Mapping[str, str] = dataclasses.field(default_factory=dict)
+  record_sets: Mapping[str, Sequence[str]] = dataclasses.field(
+      default_factory=dict)
+  corpus: Optional[str] = None
+  heldout_every: int = 10
+  checkpoints: int = 5
+  warmup_fraction: Optional[float] = 0.1
+  finetune_flags: Tuple[str, ...] = ()
 
   def resolved_arms(self) -> Tuple[arms_lib.ArmSpec, ...]:
     """Arms with the comparison's records (pretraining arms) and vocab

@@ -16,8 +16,8 @@ def _arm(name, **kwargs):
 
 def _arms():
   return [_arm('mlm'), _arm('teams', objective='teams'),
-          _arm('random', init='random', gin_files=(), objective=None,
-               records=None)]
+          _arm('random', init='random', gin_files=('gin/teams_mini.gin',),
+               objective=None, records=None)]
 
 
 def test_good_comparison():
@@ -31,11 +31,8 @@ def test_good_comparison():
     ([], ['glue/sst2'], None, '^no arms to compare$'),
     (_arms() + [_arm('mlm', bindings=('LEARNING_RATE = 1e-3',))],
      ['glue/sst2'], None, "^two arms are named 'mlm'$"),
-    (_arms() + [_arm('other', records='other/manifest.json')], ['glue/sst2'],
-     None, "^arm 'other' uses records 'other/manifest.json', arm 'mlm' uses "
-     "'data/records/manifest.json': every arm must use the same records$"),
-    (_arms()[:2] + [_arm('random', init='random', gin_files=(),
-                         records=None, vocab='v.txt')], ['glue/sst2'], None,
+    (_arms()[:2] + [_arm('random', init='random', records=None,
+                         vocab='v.txt')], ['glue/sst2'], None,
      "^arm 'random' uses vocab 'v.txt', arm 'mlm' uses 'data/wikitext2/"),
     (_arms(), ['glue/sst2', 'glue/sst5'], None,
      r"^task suite: unknown task 'glue/sst5' \(choose from glue/cola, "),
@@ -52,6 +49,8 @@ def test_bad_comparison(arms, tasks, baseline, message):
     (dict(name='a b'), "arm name 'a b': use letters, digits and _.+-"),
     (dict(name='x', init='warm'), "arm 'x': unknown init 'warm'"),
     (dict(name='x'), "arm 'x': init=pretrain needs gin_files"),
+    (dict(name='x', init='random'), r"arm 'x': init=random needs gin_files "
+     r"\(the architecture to initialise\)"),
     (dict(name='x', init='checkpoint'),
      "arm 'x': init=checkpoint needs init_checkpoint")])
 def test_bad_arm(kwargs, message):

@@ -1,0 +1,62 @@
+"""One job stage as its own process: `python -m <module> <flags>`, logged.
+
+The demos (`official_ext/demo.py`, `official_ext/warm_start_demo.py`) and
+the comparison pipeline (`official_ext/compare/`) run every stage (build
+data, pretrain, export, fine-tune) this way: a fresh process per stage, so a
+stage's TensorFlow state never leaks into the next and a crash takes down
+only that stage. Its stdout and stderr go to a log file (through
+`tf.io.gfile`, so the log may be remote); a failure raises `StageError`
+naming the stage, the exit status and the log's last lines.
+"""
+import collections
+import os
+import subprocess
+import sys
+import time
+from typing import Callable, Sequence
+
+import tensorflow as tf
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_TAIL_LINES = 15
+
+
+class StageError(RuntimeError):
+  """A stage's process failed; the message names the stage and its log."""
+
+
+def run_module(name: str, args: Sequence[str], log_dir: str,
+               label: str = 'demo',
+               echo: Callable[[str], None] = None) -> float:
+  """Runs `python -m args...` from the repo root; returns its seconds.
+
+  Args:
+    name: the stage's name, also its log's (`<log_dir>/<name>.log`).
+    args: the module and its flags, e.g. ['official_ext.export', ...].
+    log_dir: where the log goes (created).
+    label: the progress lines' prefix (`[label] name: ...`).
+    echo: where progress lines go (default: print, flushed).
+
+  Raises:
+    StageError: the process exited non-zero.
+  """
+  echo = echo or (lambda line: print(line, flush=True))
+  tf.io.gfile.makedirs(log_dir)
+  log = os.path.join(log_dir, f'{name}.log')
+  start = time.time()
+  echo(f'[{label}] {name}: running (log: {log})')
+  tail = collections.deque(maxlen=_TAIL_LINES)
+  with tf.io.gfile.GFile(log, 'w') as f, subprocess.Popen(
+      [sys.executable, '-m'] + list(args), cwd=REPO, stdout=subprocess.PIPE,
+      stderr=subprocess.STDOUT, text=True,
+      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')) as proc:
+    for line in proc.stdout:
+      f.write(line)
+      f.flush()
+      tail.append(line)
+  seconds = time.time() - start
+  if proc.returncode:
+    raise StageError(f'stage {name!r} failed (exit {proc.returncode}); last '
+                     f"lines of {log}:\n{''.join(tail)}")
+  echo(f'[{label}] {name}: done in {seconds:.0f}s')
+  return seconds
