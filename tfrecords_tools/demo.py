@@ -8,7 +8,15 @@ TFRecords with every auxiliary label (sentence-order pairs, dupe factor 40,
 64-token sequences by default), reads one batch back through the reader, and
 prints the manifest summary. Later stages
 (pretraining, fine-tuning) extend this job.
+
+Held-out records: with `--heldout_every=N` (default 10) every N-th document
+is held out (`tfrecords_tools/heldout_split.py`): the vocab and
+`<output_dir>/data` are built from the other documents only, and
+`<output_dir>/heldout/manifest.json` holds the same kind of records from
+the held-out documents (dupe factor 1), for pretraining metrics on text the
+pretraining never saw. `--heldout_every=0` uses every document for training.
 """
+import dataclasses
 import json
 import os
 import time
@@ -22,6 +30,7 @@ from tfrecords_tools import build_config
 from tfrecords_tools import build_vocab
 from tfrecords_tools import create_pretraining_data
 from tfrecords_tools import file_io
+from tfrecords_tools import heldout_split
 from tfrecords_tools import manifest as manifest_lib
 from tfrecords_tools import vocab as vocab_lib
 
@@ -36,6 +45,8 @@ flags.DEFINE_integer("dupe_factor", 40, "Static masking duplicates.")
 flags.DEFINE_integer("max_seq_length", 64, "Tokens per sequence.")
 flags.DEFINE_integer("max_predictions_per_seq", 10,
                      "Most masked positions per sequence.")
+flags.DEFINE_integer("heldout_every", 10, "Hold out every n-th document "
+                     "(<output_dir>/heldout); 0: none.")
 
 
 def main(argv):
@@ -43,8 +54,16 @@ def main(argv):
   file_io.makedirs(FLAGS.output_dir)
   vocab_file = os.path.join(FLAGS.output_dir, "vocab.txt")
   start = time.time()
-  logging.info("1/3 Learning a WordPiece vocab from %s", FLAGS.corpus)
-  tokens = build_vocab.build_vocab(FLAGS.corpus, FLAGS.vocab_size,
+  corpus, heldout = FLAGS.corpus, None
+  if FLAGS.heldout_every:
+    split = heldout_split.split_documents(
+        FLAGS.corpus, os.path.join(FLAGS.output_dir, "corpus"),
+        FLAGS.heldout_every)
+    corpus, heldout = split["files"]["train"], split["files"]["heldout"]
+    print(f"documents: {split['documents']} (every {FLAGS.heldout_every}th "
+          "held out)")
+  logging.info("1/3 Learning a WordPiece vocab from %s", corpus)
+  tokens = build_vocab.build_vocab(corpus, FLAGS.vocab_size,
                                    do_lower_case=True)
   build_vocab.write_vocab_atomically(tokens, vocab_file)
   print(f"vocab: {len(tokens)} tokens -> {vocab_file} "
@@ -57,9 +76,15 @@ def main(argv):
                                     pair_mode="so",
                                     aux_labels=features.AUX_LABEL_NAMES,
                                     num_shards=4)
+  workers = max(1, os.cpu_count() or 1)
   manifest = create_pretraining_data.run(
-      config, FLAGS.corpus, vocab_file, os.path.join(FLAGS.output_dir, "data"),
-      num_workers=max(1, os.cpu_count() or 1))
+      config, corpus, vocab_file, os.path.join(FLAGS.output_dir, "data"),
+      num_workers=workers)
+  if heldout:
+    create_pretraining_data.run(
+        dataclasses.replace(config, dupe_factor=1), heldout, vocab_file,
+        os.path.join(FLAGS.output_dir, "heldout"), num_workers=workers,
+        idf_file=os.path.join(FLAGS.output_dir, "data", "idf.json"))
   logging.info("3/3 Reading one batch back")
   from official_ext.data import pretrain_reader  # pylint: disable=g-import-not-at-top
   loader = pretrain_reader.AuxPretrainDataLoader(

@@ -18,7 +18,8 @@ def test_demo_builds_vocab_records_and_reads_a_batch(tmp_path):
   proc = subprocess.run(
       [sys.executable, '-m', 'tfrecords_tools.demo', f'--output_dir={out}',
        f'--corpus={small}', '--vocab_size=600', '--dupe_factor=2',
-       '--max_seq_length=32', '--max_predictions_per_seq=5'],
+       '--max_seq_length=32', '--max_predictions_per_seq=5',
+       '--heldout_every=2'],
       cwd=REPO, capture_output=True, text=True, timeout=600,
       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'))
   assert proc.returncode == 0, proc.stderr[-2000:]
@@ -31,3 +32,14 @@ def test_demo_builds_vocab_records_and_reads_a_batch(tmp_path):
   assert "'masked_lm_positions': (8, 5)" in proc.stdout
   with open(out / 'vocab.txt') as f:
     assert len(f.read().split()) <= 600
+  # Every 2nd document held out: records of their own, dupe factor 1, the
+  # same vocab; the training records come from the other documents.
+  with open(out / 'heldout' / 'manifest.json') as f:
+    heldout = json.load(f)
+  assert heldout['settings']['dupe_factor'] == 1
+  assert heldout['vocab']['sha256'] == manifest['vocab']['sha256']
+  with open(out / 'corpus' / 'split.json') as f:
+    split = json.load(f)
+  assert heldout['totals']['documents'] == split['documents']['heldout']
+  assert manifest['totals']['documents'] == split['documents']['train']
+  assert split['documents']['heldout'] >= 1

@@ -45,10 +45,11 @@ def test_teams_electra_bert_mini_equal_flops():
   # 54525952 + 327680 + 20480000 = 75333632; TEAMS 54525952 + 27262976 +
   # 20807680 + 29376512 + 343040 = 132316160; ELECTRA 54525952 + 14680064 +
   # 1048576 + (163840 + 20480000) + 2113536 = 93011968.
-  # Steps: floor(6000 * TEAMS / arm).
+  # Steps: floor(800 * TEAMS / arm): 105852928000 / 75333632 = 1405.1,
+  # / 93011968 = 1138.05.
   assert {name: arm.steps for name, arm in plan.items()} == {
-      'teams': 6000, 'bert': 10538, 'electra': 8535}
-  assert plan['teams'].flops == 6000 * 3 * 32 * 132316160
+      'teams': 800, 'bert': 1405, 'electra': 1138}
+  assert plan['teams'].flops == 800 * 3 * 32 * 132316160
   resolved = {a.name: a for a in comparison.resolved_arms()}
   assert resolved['bert'].records == 'demo/records/manifest.json'
   assert resolved['random'].records is None  # not pretrained
@@ -56,9 +57,9 @@ def test_teams_electra_bert_mini_equal_flops():
 
 
 @pytest.mark.parametrize('bindings,error,message', [
-    (["electra/compare_arm.records = 'other.json'"], arms_lib.ArmError,
-     "^arm 'electra' uses records 'other.json', arm 'teams' uses "
-     "'demo/records/manifest.json': every arm must use the same records$"),
+    (["electra/compare_arm.vocab = 'other.txt'"], arms_lib.ArmError,
+     "^arm 'electra' uses vocab 'other.txt', arm 'teams' uses "
+     "'demo/vocab.txt': every arm must use the same vocab$"),
     (["Comparison.tasks = ['glue/sst2', 'glue/imdb']"], arms_lib.ArmError,
      "^task suite: unknown task 'glue/imdb'"),
     (['Comparison.reference_arm = None', "Comparison.budget_kind = 'steps'"],
