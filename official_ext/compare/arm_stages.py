@@ -114,8 +114,9 @@ def arm_stages(comparison, arm, steps: Optional[int], output_dir: str,
         'official_ext.export', f'--model_dir={pretrain}',
         f'--output_dir={export}')))
   elif arm.init == 'random':
+    architecture = os.path.join(root, 'architecture')
     stages.append(Stage('export', 'export', (
-        'official_ext.export', f'--model_dir={os.path.join(root, "architecture")}',
+        'official_ext.export', f'--model_dir={architecture}',
         f'--output_dir={export}', '--random_init')))
   init = export if arm.init != 'checkpoint' else arm.init_checkpoint
   for task in tasks:

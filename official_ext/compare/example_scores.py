@@ -37,8 +37,7 @@ def read_predictions(path: str, task) -> Tuple[list, np.ndarray, np.ndarray]:
   if task.is_regression:
     convert = float
   else:
-    index = {label: i for i, label in enumerate(task.labels)}
-    convert = lambda value: index[value]  # pylint: disable=unnecessary-lambda-assignment
+    convert = {label: i for i, label in enumerate(task.labels)}.__getitem__
   ids = [r['example_id'] for r in rows]
   labels = np.array([convert(r['label']) for r in rows], dtype=float)
   predictions = np.array([convert(r['prediction']) for r in rows],

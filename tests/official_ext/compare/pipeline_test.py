@@ -6,6 +6,7 @@ import csv
 import glob
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -181,12 +182,14 @@ def _done(out):
 
 @pytest.mark.slow
 def test_tiny_comparison_killed_mid_pretraining_then_finished(tmp_path):
-  gin_file = _setup(tmp_path, steps=400)
+  # 2,000 steps, 4 checkpoints: every 500 (a multiple of the log interval).
+  gin_file = _setup(tmp_path, steps=2000)
   out = str(tmp_path / 'out')
   proc = _cli(gin_file, out, wait=False)
-  first_checkpoint = os.path.join(out, 'mlm', 'pretrain', 'ckpt-100.index')
+  first_checkpoint = os.path.join(out, 'mlm', 'pretrain', 'ckpt-500.index')
   deadline = time.time() + 600
-  while not os.path.exists(first_checkpoint) and proc.poll() is None:
+  while not os.path.exists(first_checkpoint):
+    assert proc.poll() is None, proc.stdout.read()[-3000:]
     assert time.time() < deadline, 'no checkpoint within 10 minutes'
     time.sleep(0.05)
   os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its stage process
@@ -196,7 +199,7 @@ def test_tiny_comparison_killed_mid_pretraining_then_finished(tmp_path):
   assert set(before) == {'data/stages/split', 'data/stages/main_train',
                          'data/stages/main_heldout'}
   assert not os.path.exists(os.path.join(out, 'mlm', 'pretrain',
-                                         'ckpt-400.index'))
+                                         'ckpt-2000.index'))
 
   rerun = _cli(gin_file, out)
   assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
@@ -205,11 +208,12 @@ def test_tiny_comparison_killed_mid_pretraining_then_finished(tmp_path):
     assert after[stage] == finished, stage
   assert rerun.stdout.count('done before') == 3
   assert 'mlm/stages/pretrain' in after
-  # The pretraining resumed from its checkpoint (step 100), not from 0.
+  # The pretraining resumed from its checkpoint (step 500), not from 0.
   with open(os.path.join(out, 'mlm', 'stages', 'pretrain',
                          'pretrain.log')) as f:
     log = f.read()
-  assert 'step:    100 | training until step 400' in log, log[-2000:]
+  assert re.search(r'step:\s+500 \| training until step 2000', log), log[-2000:]
+  assert not re.search(r'step:\s+0 \| training until', log)
 
   for name in ('leaderboard.md', 'leaderboard.csv', 'score_vs_flops.png',
                'seed_spreads.png'):
@@ -217,12 +221,12 @@ def test_tiny_comparison_killed_mid_pretraining_then_finished(tmp_path):
   with open(os.path.join(out, 'leaderboard.csv')) as f:
     rows = {r['arm']: r for r in csv.DictReader(f)}
   assert set(rows) == {'mlm', 'random'}
-  assert rows['mlm']['steps'] == '400' and rows['random']['steps'] == ''
+  assert rows['mlm']['steps'] == '2000' and rows['random']['steps'] == ''
   assert rows['mlm']['glue/sst2 seeds'] == '2'
   assert 0 <= float(rows['mlm']['held-out mlm_accuracy']) <= 1
   with open(os.path.join(out, 'leaderboard.md')) as f:
     table = f.read()
-  assert '| mlm | 400 |' in table and '| random | – |' in table
+  assert '| mlm | 2000 |' in table and '| random | – |' in table
   assert 'vs random' in table and '40 dev examples' in table
   assert f'tensorboard --logdir {out}' in rerun.stdout
 

@@ -102,3 +102,30 @@ def test_arm_recipes_parse_at_their_size(path):
       assert gin.query_parameter('%MAX_SEQ_LENGTH') == (
           comparison.seq_length), arm.name
       assert gin.query_parameter('%BATCH_SIZE') == comparison.batch_size
+
+
+def test_olfmlm_table2_mini_arms_data_and_budget():
+  comparison = configurables.parse(os.path.join(
+      REPO, 'gin', 'compare', 'olfmlm_table2_mini.gin'))
+  _, plan = comparison.check()
+  combinations = ['sum', 'inc', 'alt', 'altplus', 'cmtl', 'cmtlplus']
+  assert [a.name for a in comparison.arms] == (
+      ['mlm', 'qt', 'so', 'tfidf'] +
+      [f'qt_so_tfidf_{c}' for c in combinations])
+  assert {a.steps for a in plan.values()} == {300}  # equal steps
+  resolved = {a.name: a.records for a in comparison.resolved_arms()}
+  assert resolved['so'] == 'so' and resolved['qt'] == 'consecutive'
+  assert dict(comparison.streams) == {'so': 'so'}
+  assert set(comparison.record_sets) == {'consecutive', 'so'}
+  # The schedules' budgets are the run's 300 steps.
+  import gin  # pylint: disable=g-import-not-at-top
+  from official_ext.trainer import gin_setup  # pylint: disable=g-import-not-at-top
+  for arm in comparison.arms:
+    if arm.name.endswith(('cmtl', 'cmtlplus', 'inc')):
+      gin_setup.parse(arm.gin_files, list(arm.bindings) +
+                      ["DATA_MANIFEST = 'demo/records/manifest.json'"])
+      assert str(gin.query_parameter(
+          'multi_objective_task.schedule_options')) == '%SCHEDULE'
+      options = gin.query_parameter('%SCHEDULE')
+      assert options == ({'epoch_budget': 75} if arm.name.endswith('inc')
+                         else {'unit': 'steps', 'total_budget': 300})
