@@ -201,7 +201,7 @@ def test_tiny_comparison_killed_mid_pretraining_then_finished(tmp_path):
   assert not os.path.exists(os.path.join(out, 'mlm', 'pretrain',
                                          'ckpt-2000.index'))
 
-  rerun = _cli(gin_file, out)
+  rerun = _cli(gin_file, out, '--parallel=2')  # both arms' chains at once
   assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
   after = _done(out)
   for stage, finished in before.items():  # not redone

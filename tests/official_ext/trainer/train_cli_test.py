@@ -3,6 +3,8 @@ SIGTERM (preemption) then rerun, resume exactly (slow: five ~15 s runs), bad
 input exits with a message, --helpfull
 documents every flag. (TensorBoard scalars and console lines of a real run:
 runner_test.py.)"""
+import ast
+import json
 import os
 import re
 import signal
@@ -159,7 +161,23 @@ def test_helpfull_documents_every_flag():
   for flag in ('gin_file', 'gin_bindings', 'model_dir', 'mode', 'strategy',
                'tpu', 'all_reduce_alg', 'data_manifest', 'eval_data_manifest',
                'mixed_precision', 'jit_compile', 'init_checkpoint',
-               'init_generator_checkpoint'):
+               'init_generator_checkpoint', 'metrics_json'):
     assert re.search(rf'--(\[no\])?{flag}:', ours), flag
   assert 'train|eval|train_and_eval|continuous_eval' in ours.replace(
       '<', '').replace('>', '')
+
+
+@pytest.mark.slow
+def test_eval_writes_metrics_json(runs, tiny_manifest, tmp_path):
+  path = str(tmp_path / 'metrics.json')
+  proc = _run(*_command(runs['full'], tiny_manifest, '--mode=eval',
+                        f'--eval_data_manifest={tiny_manifest}',
+                        f'--metrics_json={path}'))
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  with open(path) as f:
+    metrics = json.load(f)
+  # The file holds what the run printed.
+  printed = proc.stdout.split('final evaluation: ')[1].splitlines()[0]
+  assert ast.literal_eval(printed) == metrics
+  for name in ('mlm_accuracy', 'rtd_auc'):
+    assert 0.0 <= metrics[name] <= 1.0, name
