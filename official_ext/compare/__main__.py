@@ -14,6 +14,7 @@ failed stage exits 1 after the other arms finish) and writes
 `DIR/seed_spreads.png` (`official_ext/compare/pipeline.py`).
 """
 import os
+import signal
 import sys
 
 from absl import app
@@ -64,6 +65,9 @@ def main(argv):
     _fail(str(e), 2)
   except (IOError, ValueError, TypeError) as e:  # gin's parse errors too
     _fail(f'{FLAGS.gin_file[0]}: {str(e).splitlines()[0]}', 2)
+  # SIGTERM (preemption, `kill`): the running stages checkpoint and stop
+  # (official_ext.train does on SIGTERM); nothing new starts; exit 1.
+  signal.signal(signal.SIGTERM, lambda signum, _: stage_process.stop_all())
   try:
     paths = pipeline.run(comparison, output_dir, FLAGS.arms, FLAGS.parallel,
                          FLAGS.report_only)

@@ -123,6 +123,12 @@ def _work(stage, output_dir, comparison, arm, plan):
     stage_process.run_module(stage.name, stage.args, stage_dir,
                              label='compare', echo=lambda _: None)
     if stage.kind == 'pretrain':
+      latest = tf.train.latest_checkpoint(os.path.join(
+          arm_stages.arm_dir(output_dir, arm.name), 'pretrain'))
+      if not (latest or '').endswith(f'ckpt-{plan.steps}'):
+        raise stage_process.StageError(
+            f'stage {stage.name!r} of arm {arm.name!r} stopped at {latest}, '
+            f'before step {plan.steps} (rerun to resume)')
       return {'steps': plan.steps, 'flops': plan.flops}
     if stage.kind == 'heldout_eval':
       with tf.io.gfile.GFile(os.path.join(stage_dir, 'metrics.json')) as f:
@@ -133,6 +139,9 @@ def _work(stage, output_dir, comparison, arm, plan):
                              'finetune', slug, '*', f'seed{stage.seed}',
                              'run.json')
       paths = sorted(tf.io.gfile.glob(pattern))
+      if not paths:
+        raise stage_process.StageError(
+            f'stage {stage.name!r} of arm {arm.name!r} wrote no {pattern}')
       with tf.io.gfile.GFile(paths[-1]) as f:
         return {'run': json.load(f), 'run_dir': os.path.dirname(paths[-1])}
     return {}

@@ -1,4 +1,9 @@
-"""official_ext/stage_process.py: a module run as its own process, logged."""
+"""official_ext/stage_process.py: a module run as its own process, logged;
+stop_all (SIGTERM forwarding)."""
+import signal
+import threading
+import time
+
 import pytest
 
 from official_ext import stage_process
@@ -24,3 +29,29 @@ def test_failure_names_the_stage_exit_and_log_tail(tmp_path):
   assert message.startswith(f"stage 'broken' failed (exit 1); last lines of "
                              f"{tmp_path / 'broken.log'}:\n")
   assert 'No module named official_ext.no_such_module' in message
+
+
+def test_stop_all_signals_running_stages_and_refuses_new_ones(tmp_path):
+  errors = []
+
+  def sleeper():
+    try:
+      stage_process.run_module(
+          'sleep', ['timeit', '-n', '1', 'import time; time.sleep(60)'],
+          str(tmp_path), echo=lambda _: None)
+    except stage_process.StageError as e:
+      errors.append(str(e))
+  thread = threading.Thread(target=sleeper)
+  thread.start()
+  try:
+    while not stage_process._RUNNING:  # pylint: disable=protected-access
+      time.sleep(0.01)
+    assert stage_process.stop_all(signal.SIGTERM) == 1
+    thread.join(timeout=30)
+    assert errors and errors[0].startswith(
+        f"stage 'sleep' stopped by signal {int(signal.SIGTERM)}")
+    with pytest.raises(stage_process.StageError,
+                       match="stage 'next' not started: the job is stopping"):
+      stage_process.run_module('next', ['platform'], str(tmp_path))
+  finally:
+    stage_process._STOPPED.clear()  # pylint: disable=protected-access
