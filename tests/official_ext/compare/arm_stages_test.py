@@ -133,3 +133,64 @@ def test_same_corpus_check(tmp_path):
     record_sets.check_same_corpus([('a', a),
                                    ('b', _manifest(tmp_path, 'n', docs=6))])
   assert os.path.exists(a)
+
+
+def _finish(stage_dir, record):
+  os.makedirs(stage_dir, exist_ok=True)
+  with open(os.path.join(stage_dir, 'stage.json'), 'w') as f:
+    json.dump(dict(record, stage='s', seconds=12.0, finished=1.0), f)
+
+
+def test_report_from_finished_stage_records(tmp_path):
+  # The leaderboard reads each arm's stage.json records: budget, held-out
+  # metrics (accuracies and AUCs only), runs and their predictions.
+  from official_ext.compare import pipeline  # pylint: disable=g-import-not-at-top
+  out = str(tmp_path)
+  comparison = _comparison(seeds=(0,), streams={}, baseline='random')
+  arms = comparison.resolved_arms()
+  plan = comparison.plan()
+  for arm in arms:
+    for stage in arm_stages.arm_stages(comparison, arm, 200, out,
+                                       comparison.tasks, comparison.seeds):
+      stage_dir = arm_stages.stage_dir(out, arm.name, stage.name)
+      record = {}
+      if stage.kind == 'pretrain':
+        record = {'steps': 200, 'flops': 5e12}
+      elif stage.kind == 'heldout_eval':
+        record = {'metrics': {'mlm_accuracy': 0.25, 'mlm_loss': 4.0}}
+      elif stage.kind == 'finetune':
+        run_dir = os.path.join(out, arm.name, 'finetune', 'run')
+        os.makedirs(run_dir)
+        right = 3 if arm.name == 'mlm' else 1
+        with open(os.path.join(run_dir, 'predictions.tsv'), 'w') as f:
+          f.write('example_id\tlabel\tprediction\n' + ''.join(
+              f'{i}\t1\t{int(i < right)}\n' for i in range(4)))
+        record = {'run_dir': run_dir, 'run': {
+            'task': 'glue/sst2', 'config': 'c', 'learning_rate': 1e-3,
+            'batch_size': 32, 'epochs': 1, 'seed': 0, 'status': 'ok',
+            'metrics': {'accuracy': 25.0 * right}, 'score': 25.0 * right}}
+      _finish(stage_dir, record)
+  paths = pipeline.write_report(comparison, arms, plan, out,
+                                log=lambda _: None)
+  with open(paths['markdown']) as f:
+    table = f.read()
+  assert table.splitlines()[0] == ('| Arm | Steps | Train FLOPs | Wall | '
+                                   'held-out mlm_accuracy | glue/sst2 | Avg |'
+                                   ' vs random (avg) |')
+  assert '| mlm | 200 | 5e+12 | 0:00:12 | 0.250 | 75.0 (75.0–75.0, n=1) |' \
+      in table
+  # Per task: over the 4 dev examples of the predictions.
+  assert '| mlm | glue/sst2 | +50.0 ' in table and '4 dev examples |' in table
+  for path in paths.values():
+    assert os.path.getsize(path) > 100
+
+
+def test_report_waits_for_unfinished_arms(tmp_path):
+  from official_ext.compare import pipeline  # pylint: disable=g-import-not-at-top
+  comparison = _comparison()
+  lines = []
+  assert pipeline.write_report(comparison, comparison.resolved_arms(),
+                               comparison.plan(), str(tmp_path),
+                               log=lines.append) is None
+  assert lines == ["not finished yet (left out of the leaderboard): "
+                   "['mlm', 'random']"]
