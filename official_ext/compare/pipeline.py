@@ -87,7 +87,8 @@ def check(comparison, output_dir: str,
     if arm.pretrains and plan[arm.name].steps is None:
       raise budget_lib.BudgetError(
           f'arm {arm.name!r}: a wall_clock budget needs its measured step '
-          f'time (the trainer stops at a step count)')
+          f'time (Comparison.seconds_per_step; the trainer stops at a step '
+          f'count)')
     if arm.init in ('pretrain', 'random') and not (arm.records or
                                                    comparison.records):
       raise arms_lib.ArmError(f'arm {arm.name!r}: no records (set '

@@ -20,7 +20,8 @@ gin/olfmlm/combination.gin).
 Training and fine-tuning settings: `checkpoints` per pretraining run (a
 kill loses at most 1/checkpoints of it), `warmup_fraction` of the planned
 steps bound as WARMUP_STEPS, `finetune_flags` passed to every
-`official_ext.finetune` run (data dir, learning rate, epochs, length).
+`official_ext.finetune` run (data dir, learning rate, epochs, length);
+`seconds_per_step` (measured, by arm) turns a wall_clock budget into steps.
 """
 import dataclasses
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
@@ -70,6 +71,8 @@ class Comparison:
   checkpoints: int = 5
   warmup_fraction: Optional[float] = 0.1
   finetune_flags: Tuple[str, ...] = ()
+  seconds_per_step: Mapping[str, float] = dataclasses.field(
+      default_factory=dict)
 
   def resolved_arms(self) -> Tuple[arms_lib.ArmSpec, ...]:
     """Arms with the comparison's records (pretraining arms) and vocab
@@ -115,7 +118,8 @@ class Comparison:
   def plan(self) -> Dict[str, budget_lib.ArmBudget]:
     """Pretraining arm name -> its steps under the budget."""
     shapes = self.shapes()
-    return budget_lib.plan(shapes, self.budget(shapes))
+    return budget_lib.plan(shapes, self.budget(shapes),
+                           dict(self.seconds_per_step or {}))
 
   def check(self):
     """Every bad-input check; returns (parsed tasks, plan)."""

@@ -129,3 +129,14 @@ def test_olfmlm_table2_mini_arms_data_and_budget():
       options = gin.query_parameter('%SCHEDULE')
       assert options == ({'epoch_budget': 75} if arm.name.endswith('inc')
                          else {'unit': 'steps', 'total_budget': 300})
+
+
+def test_wall_clock_budget_from_measured_step_times():
+  comparison = _parse(
+      'teams_electra_bert_mini.gin', 'Comparison.reference_arm = None',
+      "Comparison.budget_kind = 'wall_clock'", 'Comparison.budget_value = 60',
+      "Comparison.seconds_per_step = {'teams': 0.19, 'electra': 0.15}")
+  plan = comparison.plan()
+  # floor(60 / 0.19) = 315, floor(60 / 0.15) = 400; bert unmeasured: open.
+  assert (plan['teams'].steps, plan['electra'].steps) == (315, 400)
+  assert plan['bert'].steps is None and plan['bert'].max_seconds == 60.0
