@@ -63,6 +63,13 @@ def _named_manifests(comparison, arms, output_dir):
   return named
 
 
+def _exists(path: str) -> bool:
+  """`path` exists as given or relative to the repo (stages run there)."""
+  return tf.io.gfile.exists(path) or (
+      '://' not in path and tf.io.gfile.exists(
+          os.path.join(record_sets.REPO, path)))
+
+
 def check(comparison, output_dir: str,
           selected: Optional[Sequence[str]] = None):
   """Every bad-input check; returns (arms, plan, selected arm names).
@@ -80,8 +87,7 @@ def check(comparison, output_dir: str,
                               f'{names}')
   for arm in arms:
     for gin_file in arm.gin_files:
-      if not (tf.io.gfile.exists(gin_file) or tf.io.gfile.exists(
-          os.path.join(record_sets.REPO, gin_file))):
+      if not _exists(gin_file):
         raise arms_lib.ArmError(f'arm {arm.name!r}: gin file {gin_file!r} '
                                 f'does not exist')
     if arm.pretrains and plan[arm.name].steps is None:
@@ -106,8 +112,12 @@ def check(comparison, output_dir: str,
   missing = record_sets.missing_manifests(given)
   if missing:
     raise arms_lib.ArmError(f'records: {missing[0]}')
-  if comparison.vocab and not tf.io.gfile.exists(comparison.vocab):
+  if comparison.vocab and not _exists(comparison.vocab):
     raise arms_lib.ArmError(f'vocab {comparison.vocab} does not exist')
+  for flag in comparison.finetune_flags:
+    if flag.startswith('--data_dir=') and not _exists(flag.split('=', 1)[1]):
+      raise arms_lib.ArmError(f'finetune_flags {flag}: no such directory '
+                              f'(the task data)')
   record_sets.check_same_corpus(named)
   return arms, plan, list(selected or names)
 

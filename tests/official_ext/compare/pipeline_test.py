@@ -127,6 +127,8 @@ BAD_INPUT = [
     (['--arms=mlm,bert'], "--arms: ['bert'] not among the arms"),
     (["mlm/compare_arm.gin_files = ['gin/nope.gin']"],
      "arm 'mlm': gin file 'gin/nope.gin' does not exist"),
+    (["FINETUNE = ['--data_dir=/no/glue']"],
+     'finetune_flags --data_dir=/no/glue: no such directory'),
 ]
 
 
