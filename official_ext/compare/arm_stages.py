@@ -14,7 +14,8 @@ Layout under the comparison's output dir (one root, so `tensorboard
 
 Stages, in order: `pretrain` (TRAIN_STEPS from the budget plan, resuming
 from its own checkpoints), `heldout_eval` (`--mode=eval` on the held-out
-records, `--metrics_json`), `export`, then `finetune_<task>_seed<k>` per
+records, every batch: EVAL_STEPS = -1 after the arm's bindings,
+`--metrics_json`), `export`, then `finetune_<task>_seed<k>` per
 task and seed (`--seeds=1 --first_seed=k`; a crashed run resumes from its
 checkpoint). A checkpoint arm skips pretraining and export and fine-tunes
 its `init_checkpoint`.
@@ -72,9 +73,11 @@ def pretrain_bindings(comparison, steps: int, stream_manifests) -> List[str]:
   return out
 
 
-def _gin_flags(arm, bindings):
+def _gin_flags(arm, bindings, last=()):
+  """The arm's gin files; `bindings`, the arm's own, then `last`."""
   return ([f'--gin_file={g}' for g in arm.gin_files] +
-          [f'--gin_bindings={b}' for b in list(bindings) + list(arm.bindings)])
+          [f'--gin_bindings={b}'
+           for b in list(bindings) + list(arm.bindings) + list(last)])
 
 
 def arm_stages(comparison, arm, steps: Optional[int], output_dir: str,
@@ -109,7 +112,7 @@ def arm_stages(comparison, arm, steps: Optional[int], output_dir: str,
           ['official_ext.train', f'--data_manifest={records}',
            f'--eval_data_manifest={heldout}', f'--model_dir={pretrain}',
            '--mode=eval', f'--metrics_json={metrics}'] +
-          _gin_flags(arm, eval_bindings + ['EVAL_STEPS = -1']))))
+          _gin_flags(arm, eval_bindings, last=['EVAL_STEPS = -1']))))
     stages.append(Stage('export', 'export', (
         'official_ext.export', f'--model_dir={pretrain}',
         f'--output_dir={export}')))
