@@ -87,7 +87,8 @@ def build_multi_objective(config: MultiObjectiveConfig):
         mlm_initializer=_initializer(trunk_cfg))
   else:
     base = pretrainer_config.build_pretrainer(
-        config.pretrainer, discriminator_embedding=embedding)
+        config.pretrainer, discriminator_embedding=embedding,
+        trunk_outputs=bool(config.aux_tasks))
   trunk = base.discriminator_network
   shared = dict(hidden_size=trunk_cfg.hidden_size,
                 activation=tf_utils.get_activation(
