@@ -734,7 +734,10 @@ def main(argv=None):
       result.update(size=size, variant=variant)
       results.append(result)
     print("\n".join(header_lines(args, sizes) + [""] +
-                    format_paired(results)))
+                    format_paired(results) + [
+                        f"Load average (1/5/15 min) before {load_before}, "
+                        f"after {_load()}; total wall time "
+                        f"{time.perf_counter() - started:.0f} s."]))
     return 0
   if args.profile:
     jobs = [(size, impl, variant) for size in sizes

@@ -25,6 +25,7 @@ from official_ext.modeling.heads import registry as head_registry
 from official_ext.modeling.models import bert_mlm_pretrainer
 from official_ext.modeling.models import multi_objective_pretrainer
 from official_ext.modeling.models import pretrainer_config
+from official_ext.modeling.networks import flat_projection
 from official_ext.modeling.networks import task_conditioned_embedding
 from official_ext.modeling.networks import tied_embedding
 
@@ -81,13 +82,15 @@ def build_multi_objective(config: MultiObjectiveConfig):
                                                  len(config.task_names))
   if config.base == 'mlm':
     encoder = teams.get_encoder(trunk_cfg, embedding_network=embedding)
+    flat_projection.flatten_projections(encoder.embedding_network)
     base = bert_mlm_pretrainer.BertMlmPretrainer(
         encoder, mlm_activation=tf_utils.get_activation(
             trunk_cfg.hidden_activation),
         mlm_initializer=_initializer(trunk_cfg))
   else:
     base = pretrainer_config.build_pretrainer(
-        config.pretrainer, discriminator_embedding=embedding)
+        config.pretrainer, discriminator_embedding=embedding,
+        trunk_outputs=bool(config.aux_tasks))
   trunk = base.discriminator_network
   shared = dict(hidden_size=trunk_cfg.hidden_size,
                 activation=tf_utils.get_activation(

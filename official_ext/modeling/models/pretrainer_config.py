@@ -37,6 +37,9 @@ class PretrainerConfig:
   mlm_loss_weight: float = 1.0
   rtd_loss_weight: float = 50.0
   mws_loss_weight: float = 0.0
+  # Last layers read only at masked positions computed there only (same
+  # math, less work; see GeneratorDiscriminatorPretrainer). False: full.
+  masked_top_layers: bool = True
 
   @property
   def trunk_config(self) -> encoders.BertEncoderConfig:
@@ -71,13 +74,16 @@ def _initializer(encoder_cfg):
       stddev=encoder_cfg.initializer_range)
 
 
-def build_pretrainer(config: PretrainerConfig, discriminator_embedding=None):
+def build_pretrainer(config: PretrainerConfig, discriminator_embedding=None,
+                     trunk_outputs=False):
   """Builds the model described by `config`.
 
   Args:
     config: the PretrainerConfig.
     discriminator_embedding: optional embedding network for the
       discriminator (see `build_encoder_pair`).
+    trunk_outputs: the model always returns the discriminator's full
+      `sequence_output` / `pooled_output` (for auxiliary heads).
   """
   pair = generator_discriminator.build_encoder_pair(
       config.generator, config.discriminator,
@@ -107,4 +113,5 @@ def build_pretrainer(config: PretrainerConfig, discriminator_embedding=None):
           config.generator.hidden_activation),
       mlm_initializer=_initializer(config.generator),
       mws_activation=tf_utils.get_activation(disc.hidden_activation),
-      mws_initializer=_initializer(disc))
+      mws_initializer=_initializer(disc),
+      masked_top_layers=config.masked_top_layers, trunk_outputs=trunk_outputs)

@@ -12,7 +12,8 @@ Layer sharing (`layer_sharing`):
   * "full": every generator layer is the discriminator's layer of that index.
 Sharing needs equal widths. Embedding tying reuses the discriminator's
 embedding network when widths agree, else only its tables
-(`TiedEmbeddingNetwork`).
+(`TiedEmbeddingNetwork`). The embedding projections compute their gradient
+as matmuls (`flat_projection`; same variables and config).
 """
 
 import dataclasses
@@ -23,6 +24,7 @@ from official.nlp.configs import encoders
 from official.nlp.modeling import layers
 from official.projects.teams import teams
 
+from official_ext.modeling.networks import flat_projection
 from official_ext.modeling.networks import tied_embedding
 
 LAYER_SHARING = ('none', 'bottom', 'full')
@@ -109,6 +111,8 @@ def build_encoder_pair(generator_cfg: encoders.BertEncoderConfig,
   generator = teams.get_encoder(
       generator_cfg, embedding_network=embedding_network,
       hidden_layers=hidden_layers)
+  for encoder in (discriminator, generator):
+    flat_projection.flatten_projections(encoder.embedding_network)
   return EncoderPair(generator=generator, discriminator=discriminator)
 
 

@@ -1,5 +1,7 @@
 """The pretraining model: RTD labels, layer sharing, seeds, bad settings."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -162,3 +164,71 @@ def test_presets_match_the_paper_tables():
   assert electra.generator.num_layers == 12
   with pytest.raises(ValueError, match="unknown size 'huge'"):
     pretrainer_config.teams_config('huge')
+
+
+def _masked_and_full(config, **kwargs):
+  """The same model with masked top layers (default) and without."""
+  masked = pretrainer_config.build_pretrainer(config, **kwargs)
+  full = pretrainer_config.build_pretrainer(
+      dataclasses.replace(config, masked_top_layers=False), **kwargs)
+  batch = fx.tiny_batch()
+  masked(batch)
+  full(batch)
+  full.set_weights(masked.get_weights())
+  return masked, full
+
+
+@pytest.mark.parametrize('make_config', [fx.tiny_teams_config,
+                                         fx.tiny_electra_config])
+def test_masked_top_layers_keep_outputs_losses_and_gradients(make_config):
+  config = make_config()
+  masked, full = _masked_and_full(config)
+  batch = dict(fx.tiny_batch(seed=4), replacement_uniform=fx.uniform_draws(5),
+               candidate_uniform=fx.uniform_draws(6))
+
+  def run(model):
+    with tf.GradientTape() as tape:
+      out = model(batch, training=True)  # dropout is 0 in the tiny configs
+      losses = pretrain_losses.pretrain_losses(
+          batch, out, config.mlm_loss_weight, config.rtd_loss_weight,
+          config.mws_loss_weight)
+    return out, losses, tape.gradient(losses['total_loss'],
+                                      model.trainable_variables)
+
+  (out_m, loss_m, grad_m), (out_f, loss_f, grad_f) = run(masked), run(full)
+  for key in ('mlm_logits', 'rtd_logits', 'mws_logits'):
+    if key in out_f:
+      np.testing.assert_allclose(out_m[key], out_f[key], atol=1e-5,
+                                 err_msg=key)
+  for key in ('sampled_ids', 'corrupted_ids', 'rtd_labels', 'candidate_ids'):
+    if key in out_f:
+      np.testing.assert_array_equal(out_m[key], out_f[key], err_msg=key)
+  for key, value in loss_f.items():
+    np.testing.assert_allclose(loss_m[key], value, rtol=1e-5, err_msg=key)
+  for variable, g, w in zip(masked.trainable_variables, grad_m, grad_f):
+    assert (g is None) == (w is None), variable.name
+    if w is not None:
+      w = tf.convert_to_tensor(w)
+      scale = max(1.0, float(tf.reduce_max(tf.abs(w))))
+      np.testing.assert_allclose(tf.convert_to_tensor(g), w,
+                                 atol=1e-6 * scale, err_msg=variable.name)
+
+
+def test_which_top_layers_are_masked():
+  teams, _ = _masked_and_full(fx.tiny_teams_config())
+  assert teams.masks_discriminator_top
+  out = teams(fx.tiny_batch())
+  assert 'sequence_output' not in out and 'pooled_output' not in out
+  # RTD on the last layer (ELECTRA) or trunk outputs for auxiliary heads:
+  # the discriminator's last layer is computed in full.
+  electra, _ = _masked_and_full(fx.tiny_electra_config())
+  with_trunk, full = _masked_and_full(fx.tiny_teams_config(),
+                                      trunk_outputs=True)
+  for model in (electra, with_trunk):
+    assert not model.masks_discriminator_top
+  batch = dict(fx.tiny_batch(), replacement_uniform=fx.uniform_draws(5),
+               candidate_uniform=fx.uniform_draws(6))
+  got, want = with_trunk(batch), full(batch)
+  assert got['sequence_output'].shape == (fx.BATCH, fx.SEQ, 64)
+  for key in ('sequence_output', 'pooled_output', 'mws_logits'):
+    np.testing.assert_allclose(got[key], want[key], atol=1e-5, err_msg=key)
