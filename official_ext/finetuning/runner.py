@@ -53,6 +53,7 @@ from official_ext.finetuning import span_pair_task
 from official_ext.finetuning import squad_data
 from official_ext.finetuning import superglue_eval
 from official_ext.finetuning import superglue_tasks
+from official_ext.modeling.networks import flat_projection
 from official_ext.trainer import nan_guard
 from official_ext.trainer import optimizer_builder
 from official_ext.trainer import spine
@@ -287,6 +288,8 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
                                       vocab_file, run_dir)
     model = mg_task.build_model()
     encoder_init.freeze_unused_pooler(model)  # no gradient: not trained
+    # Embedding projections differentiate as matmuls (same layer/weights).
+    flat_projection.flatten_projections(model)
     optimizer = optimizer_builder.with_loss_scaling(optimizer_builder.adamw(
         decay_steps=steps, learning_rate=cfg.learning_rate,
         warmup_steps=warmup, weight_decay=cfg.weight_decay,
