@@ -12,8 +12,9 @@ skips finished stages and resumes an interrupted pretraining from its last
 checkpoint. About 30 minutes on 2 CPU cores (pretraining is 19 of them).
 """
 import collections
-import io
+import csv
 import json
+import math
 import os
 import subprocess
 import sys
@@ -23,6 +24,10 @@ from absl import app
 from absl import flags
 import tensorflow as tf
 
+from official_ext import figures
+from official_ext import learning_curve
+
+KINDS = ('pretrained', 'random')
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = flags.FLAGS
 
@@ -41,6 +46,13 @@ def define_flags():
   flags.DEFINE_float('dropout_rate', 0.1, 'Encoder dropout while '
                      'fine-tuning (BERT/ELECTRA fine-tuning uses 0.1; the '
                      'demo pretrains without).')
+  flags.DEFINE_integer('max_seq_length', 64, 'Fine-tuning sequence length.')
+  flags.DEFINE_list('curve_sizes', ['100', '300', '1000'], 'Learning-curve '
+                    'training-set sizes (fixed class-balanced subsets); the '
+                    'whole set is the comparison above.')
+  flags.DEFINE_integer('curve_min_steps', 200, 'Each learning-curve point '
+                       'trains at least this many steps (epochs raised for '
+                       'small sets; both encoders alike).')
 
 
 class StageError(RuntimeError):
@@ -115,19 +127,64 @@ def stages(out):
                    os.path.join(export, 'encoder_config.json'),
                    ['official_ext.export', f'--model_dir={pretrain}',
                     f'--output_dir={export}'] + extra))
-  for kind in ('pretrained', 'random'):
+  for kind in KINDS:
     result.append((f'finetune_{kind}',
                    os.path.join(out, 'finetune', kind, 'summary.json'),
-                   ['official_ext.finetune', '--task=glue/sst2',
-                    f"--init_checkpoint={os.path.join(out, 'export', kind)}",
-                    f'--vocab_file={vocab}',
-                    f"--data_dir={os.path.join(REPO, 'data', 'sst2')}",
-                    f"--model_dir={os.path.join(out, 'finetune', kind)}",
-                    f'--seeds={FLAGS.seeds}', f'--epochs={FLAGS.epochs}',
-                    f'--learning_rates={FLAGS.learning_rate}',
-                    f'--dropout_rate={FLAGS.dropout_rate}',
-                    '--max_seq_length=64']))
+                   _finetune_args(out, kind, vocab, FLAGS.epochs)))
+  for size in curve_sizes():
+    epochs = curve_epochs(size, FLAGS.epochs, FLAGS.curve_min_steps)
+    for kind in KINDS:
+      model_dir = curve_dir(out, kind, size)
+      result.append((f'curve_{kind}_n{size}',
+                     os.path.join(model_dir, 'summary.json'),
+                     _finetune_args(out, kind, vocab, epochs, model_dir) +
+                     [f'--max_train_examples={size}']))
   return result
+
+
+def _finetune_args(out, kind, vocab, epochs, model_dir=None):
+  """`official_ext.finetune` on the SST-2 sample with the demo's recipe."""
+  return ['official_ext.finetune', '--task=glue/sst2',
+          f"--init_checkpoint={os.path.join(out, 'export', kind)}",
+          f'--vocab_file={vocab}',
+          f"--data_dir={os.path.join(REPO, 'data', 'sst2')}",
+          f"--model_dir={model_dir or os.path.join(out, 'finetune', kind)}",
+          f'--seeds={FLAGS.seeds}', f'--epochs={epochs}',
+          f'--learning_rates={FLAGS.learning_rate}',
+          f'--dropout_rate={FLAGS.dropout_rate}',
+          f'--max_seq_length={FLAGS.max_seq_length}']
+
+
+def curve_sizes():
+  """--curve_sizes as sorted ints; one line naming the flag otherwise."""
+  try:
+    sizes = sorted({int(size) for size in FLAGS.curve_sizes})
+  except ValueError:
+    raise app.UsageError(f'--curve_sizes: expected whole numbers, got '
+                         f'{",".join(FLAGS.curve_sizes)}') from None
+  if sizes and sizes[0] < 1:
+    raise app.UsageError(f'--curve_sizes: sizes must be at least 1, got '
+                         f'{sizes[0]}')
+  available = _sst2_train_examples()
+  if sizes and sizes[-1] > available:
+    raise app.UsageError(f'--curve_sizes: {sizes[-1]} is more than the '
+                         f'{available} training examples of data/sst2')
+  return sizes
+
+
+def _sst2_train_examples():
+  with tf.io.gfile.GFile(os.path.join(REPO, 'data', 'sst2', 'train.tsv')) as f:
+    return sum(1 for line in f.read().split('\n')[1:] if line.strip())
+
+
+def curve_epochs(size, epochs, min_steps, batch_size=32):
+  """`epochs`, raised so that `size` examples give at least `min_steps`
+  steps of `batch_size`: e.g. (100, 8, 200) -> 64, (1000, 8, 200) -> 8."""
+  return max(epochs, math.ceil(min_steps * batch_size / size))
+
+
+def curve_dir(out, kind, size):
+  return os.path.join(out, 'curve', kind, f'n{size}')
 
 
 def _round(steps):
@@ -138,7 +195,7 @@ def _round(steps):
 def compare(out):
   """The comparison table (markdown) and plot of both fine-tunings."""
   rows, scores = [], {}
-  for kind in ('pretrained', 'random'):
+  for kind in KINDS:
     with tf.io.gfile.GFile(
         os.path.join(out, 'finetune', kind, 'summary.json')) as f:
       summary = json.load(f)['tasks']['glue/sst2']
@@ -156,9 +213,39 @@ def compare(out):
 
 
 def _seed_scores(model_dir):
-  import csv  # pylint: disable=g-import-not-at-top
+  return [score for _, score in _finished_runs(model_dir)]
+
+
+def _finished_runs(model_dir):
+  """(training examples, score) of each finished run in `model_dir`."""
   with tf.io.gfile.GFile(os.path.join(model_dir, 'results.csv')) as f:
-    return [float(r['score']) for r in csv.DictReader(f) if r['status'] == 'ok']
+    rows = [r for r in csv.DictReader(f) if r['status'] == 'ok']
+  return [(_num_train(r['run_dir']), float(r['score'])) for r in rows]
+
+
+def _num_train(run_dir):
+  with tf.io.gfile.GFile(os.path.join(run_dir, 'run.json')) as f:
+    return json.load(f).get('num_train')
+
+
+def curve(out):
+  """The learning curve (markdown table, PNG path): every curve point and
+  the whole-set comparison, per encoder."""
+  scores, full_size = {}, 0
+  for kind in KINDS:
+    dirs = [os.path.join(out, 'finetune', kind)] + [
+        curve_dir(out, kind, size) for size in curve_sizes()]
+    scores[kind] = {}
+    for model_dir in dirs:
+      for size, score in _finished_runs(model_dir):
+        scores[kind].setdefault(size, []).append(score)
+    full_size = max(full_size, max(scores[kind]))
+  curves = learning_curve.points(scores)
+  metric = 'SST-2 sample dev accuracy (%)'
+  path = os.path.join(out, 'learning_curve.png')
+  learning_curve.plot(curves, path, metric,
+                      'TEAMS-mini: pretrained vs random, by labelled data')
+  return learning_curve.table(curves, metric, full_size), path
 
 
 def _plot(scores, path):
@@ -173,11 +260,7 @@ def _plot(scores, path):
   axes.set_ylabel('SST-2 sample dev accuracy (%)')
   axes.set_title('TEAMS-mini pretraining vs random initialisation')
   figure.tight_layout()
-  image = io.BytesIO()  # matplotlib writes local files only: go via gfile
-  figure.savefig(image, format='png', dpi=100)
-  pyplot.close(figure)
-  with tf.io.gfile.GFile(path, 'wb') as f:
-    f.write(image.getvalue())
+  figures.save_png(figure, path)
 
 
 def main(argv):
@@ -190,7 +273,11 @@ def main(argv):
   run_job(stages(out), out, 'official_ext.demo')
   table, plot = compare(out)
   print('\n' + table)
-  print(f'\nplot: {plot}\nreports: {out}/finetune/*/results.md\n'
+  print(f'\nplot: {plot}\nreports: {out}/finetune/*/results.md')
+  table, plot = curve(out)
+  print('\nLearning curve (dev accuracy vs labelled training examples):\n\n'
+        + table)
+  print(f'\nplot: {plot}\nreports: {out}/curve/*/n*/results.md\n'
         f'[demo] all done in {time.time() - start:.0f}s', flush=True)
 
 
