@@ -34,23 +34,25 @@ FLAGS = flags.FLAGS
 
 def define_flags():
   flags.DEFINE_string('output_dir', 'out/demo', 'Where the demo writes.')
-  flags.DEFINE_integer('pretrain_steps', 6000, 'TEAMS-mini pretraining '
+  flags.DEFINE_integer('pretrain_steps', 2000, 'TEAMS-mini pretraining '
                        'steps (batch --pretrain_batch_size).')
   flags.DEFINE_integer('pretrain_batch_size', 32, 'Pretraining batch.')
   flags.DEFINE_integer('seeds', 3, 'Fine-tuning seeds per encoder.')
-  flags.DEFINE_integer('epochs', 8, 'Fine-tuning epochs (both encoders '
-                       'train to convergence on the 2,000 examples).')
-  flags.DEFINE_float('learning_rate', 1e-3, 'Fine-tuning peak learning rate '
-                     '(small encoders like a high one).')
-  flags.DEFINE_integer('dupe_factor', 40, 'Static-masking duplicates.')
+  flags.DEFINE_integer('epochs', 3, 'Fine-tuning epochs on the whole '
+                       'training set (188 steps of 32).')
+  flags.DEFINE_float('learning_rate', 3e-4, 'Fine-tuning peak learning rate '
+                     '(one for both encoders).')
+  flags.DEFINE_integer('dupe_factor', 10, 'Static-masking duplicates (10: '
+                       '~70k records, about one pass of 2,000 steps x 32).')
   flags.DEFINE_float('dropout_rate', 0.1, 'Encoder dropout while '
                      'fine-tuning (BERT/ELECTRA fine-tuning uses 0.1; the '
                      'demo pretrains without).')
-  flags.DEFINE_integer('max_seq_length', 64, 'Fine-tuning sequence length.')
+  flags.DEFINE_integer('max_seq_length', 48, 'Fine-tuning sequence length '
+                       '(97% of the SST-2 sample fits).')
   flags.DEFINE_list('curve_sizes', ['100', '300', '1000'], 'Learning-curve '
                     'training-set sizes (fixed class-balanced subsets); the '
                     'whole set is the comparison above.')
-  flags.DEFINE_integer('curve_min_steps', 200, 'Each learning-curve point '
+  flags.DEFINE_integer('curve_min_steps', 150, 'Each learning-curve point '
                        'trains at least this many steps (epochs raised for '
                        'small sets; both encoders alike).')
 
