@@ -2,14 +2,24 @@ r"""The README's main job: raw text to a fine-tuning score, on bundled data.
 
   python -m official_ext.demo --output_dir=out/demo      (make demo)
 
-1. vocab + statically-masked TFRecords from WikiText-2 (tfrecords_tools.demo);
-2. pretrain a small TEAMS (gin/teams_mini.gin: 2 layers x 128) on them;
+1. vocab + statically-masked TFRecords from WikiText-2 (tfrecords_tools.demo,
+   dupe factor 10);
+2. pretrain a small TEAMS (gin/teams_mini.gin: 2 layers x 128) on them for
+   2,000 steps of 32;
 3. export its trunk, and the same architecture untrained;
-4. fine-tune both on the bundled SST-2 sample (data/sst2), several seeds;
-5. print the comparison table and write `comparison.png`.
+4. fine-tune both on the bundled SST-2 sample (data/sst2: 2,000 train, 872
+   dev), 3 seeds each, one recipe for both (lr 3e-4, 3 epochs, length 48);
+5. the learning curve: both again on fixed class-balanced subsets of 100,
+   300 and 1,000 examples (`finetune --max_train_examples`, the same subset
+   for every seed and encoder; epochs raised so each point trains at least
+   150 steps);
+6. print the comparison table and the learning-curve table (per size each
+   encoder's median [min-max] over seeds, the gap, and whether the seed
+   ranges overlap), and write `comparison.png` and `learning_curve.png`
+   (median line over a min-max band per encoder).
 Each stage runs as its own process and logs to `<output_dir>/logs/`. A rerun
 skips finished stages and resumes an interrupted pretraining from its last
-checkpoint. About 30 minutes on 2 CPU cores (pretraining is 19 of them).
+checkpoint. MEASURED_TIME
 """
 import collections
 import csv
