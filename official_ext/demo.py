@@ -42,29 +42,42 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = flags.FLAGS
 
 
-def define_flags():
-  flags.DEFINE_string('output_dir', 'out/demo', 'Where the demo writes.')
+def define_flags(flag_values=FLAGS):
+  """Defines the demo's flags (in `flag_values`: tests use their own, as
+  finetune shares some names)."""
+  flags.DEFINE_string('output_dir', 'out/demo', 'Where the demo writes.',
+                      flag_values=flag_values)
   flags.DEFINE_integer('pretrain_steps', 2000, 'TEAMS-mini pretraining '
-                       'steps (batch --pretrain_batch_size).')
-  flags.DEFINE_integer('pretrain_batch_size', 32, 'Pretraining batch.')
-  flags.DEFINE_integer('seeds', 3, 'Fine-tuning seeds per encoder.')
+                       'steps (batch --pretrain_batch_size).',
+                       flag_values=flag_values)
+  flags.DEFINE_integer('pretrain_batch_size', 32, 'Pretraining batch.',
+                       flag_values=flag_values)
+  flags.DEFINE_integer('seeds', 3, 'Fine-tuning seeds per encoder.',
+                       flag_values=flag_values)
   flags.DEFINE_integer('epochs', 3, 'Fine-tuning epochs on the whole '
-                       'training set (188 steps of 32).')
+                       'training set (188 steps of 32).',
+                       flag_values=flag_values)
   flags.DEFINE_float('learning_rate', 3e-4, 'Fine-tuning peak learning rate '
-                     '(one for both encoders).')
+                     '(one for both encoders).',
+                     flag_values=flag_values)
   flags.DEFINE_integer('dupe_factor', 10, 'Static-masking duplicates (10: '
-                       '~70k records, about one pass of 2,000 steps x 32).')
+                       '~70k records, about one pass of 2,000 steps x 32).',
+                       flag_values=flag_values)
   flags.DEFINE_float('dropout_rate', 0.1, 'Encoder dropout while '
                      'fine-tuning (BERT/ELECTRA fine-tuning uses 0.1; the '
-                     'demo pretrains without).')
+                     'demo pretrains without).',
+                     flag_values=flag_values)
   flags.DEFINE_integer('max_seq_length', 48, 'Fine-tuning sequence length '
-                       '(97% of the SST-2 sample fits).')
+                       '(97% of the SST-2 sample fits).',
+                       flag_values=flag_values)
   flags.DEFINE_list('curve_sizes', ['100', '300', '1000'], 'Learning-curve '
                     'training-set sizes (fixed class-balanced subsets); the '
-                    'whole set is the comparison above.')
+                    'whole set is the comparison above.',
+                    flag_values=flag_values)
   flags.DEFINE_integer('curve_min_steps', 150, 'Each learning-curve point '
                        'trains at least this many steps (epochs raised for '
-                       'small sets; both encoders alike).')
+                       'small sets; both encoders alike).',
+                       flag_values=flag_values)
 
 
 class StageError(RuntimeError):

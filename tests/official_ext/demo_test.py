@@ -5,15 +5,20 @@ import json
 import os
 
 from absl import flags
-from absl.testing import flagsaver
 import pytest
 
 from official_ext import demo
 
-if 'curve_sizes' not in flags.FLAGS:
-  demo.define_flags()
-if not flags.FLAGS.is_parsed():
-  flags.FLAGS(['demo'])
+
+@pytest.fixture
+def demo_flags(monkeypatch):
+  """The demo's flags at their defaults, in their own FlagValues (finetune
+  defines some of the same names in the global one)."""
+  flag_values = flags.FlagValues()
+  demo.define_flags(flag_values)
+  flag_values(['demo'])
+  monkeypatch.setattr(demo, 'FLAGS', flag_values)
+  return flag_values
 
 
 def _write_finetune(out, kind, scores, folder=None, num_train=2000):
@@ -72,8 +77,8 @@ def test_a_failing_stage_names_itself_and_its_log(tmp_path):
   assert 'No module named official_ext.no_such_module' in message
 
 
-@flagsaver.flagsaver(curve_sizes=['300', '100'])
-def test_curve_table_and_plot_from_every_point(tmp_path):
+def test_curve_table_and_plot_from_every_point(tmp_path, demo_flags):
+  demo_flags.curve_sizes = ['300', '100']
   out = str(tmp_path)
   _write_finetune(out, 'pretrained', [74.0, 76.0, 75.0])
   _write_finetune(out, 'random', [70.0, 69.0, 71.0])
@@ -104,9 +109,10 @@ def test_curve_epochs_give_small_sets_the_minimum_steps(size, epochs):
   assert demo.curve_epochs(size, 8, 200) == epochs  # ceil(200 * 32 / size)
 
 
-@flagsaver.flagsaver(curve_sizes=['1000', '100'], epochs=8,
-                     curve_min_steps=200, seeds=3)
-def test_every_curve_point_is_a_stage_per_encoder(tmp_path):
+def test_every_curve_point_is_a_stage_per_encoder(tmp_path, demo_flags):
+  demo_flags.curve_sizes = ['1000', '100']
+  demo_flags.epochs = 8
+  demo_flags.curve_min_steps = 200
   out = str(tmp_path)
   stages = {name: (marker, args) for name, marker, args in demo.stages(out)}
   names = [name for name in stages if name.startswith('curve_')]
@@ -129,8 +135,8 @@ def test_every_curve_point_is_a_stage_per_encoder(tmp_path):
     (['0'], '--curve_sizes: sizes must be at least 1, got 0'),
     (['100', '2001'], '--curve_sizes: 2001 is more than the 2000 training '
      'examples of data/sst2')])
-def test_bad_curve_sizes_are_one_line(sizes, message):
-  with flagsaver.flagsaver(curve_sizes=sizes):
-    with pytest.raises(demo.app.UsageError) as error:
-      demo.curve_sizes()
+def test_bad_curve_sizes_are_one_line(sizes, message, demo_flags):
+  demo_flags.curve_sizes = sizes
+  with pytest.raises(demo.app.UsageError) as error:
+    demo.curve_sizes()
   assert str(error.value) == message
