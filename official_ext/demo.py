@@ -8,7 +8,7 @@ r"""The README's main job: raw text to a fine-tuning score, on bundled data.
    2,000 steps of 32;
 3. export its trunk, and the same architecture untrained;
 4. fine-tune both on the bundled SST-2 sample (data/sst2: 2,000 train, 872
-   dev), 3 seeds each, one recipe for both (lr 3e-4, 3 epochs, length 48);
+   dev), 3 seeds each, one recipe for both (lr 1e-3, 4 epochs, length 48);
 5. the learning curve: both again on fixed class-balanced subsets of 100,
    300 and 1,000 examples (`finetune --max_train_examples`, the same subset
    for every seed and encoder; epochs raised so each point trains at least
@@ -54,10 +54,10 @@ def define_flags(flag_values=FLAGS):
                        flag_values=flag_values)
   flags.DEFINE_integer('seeds', 3, 'Fine-tuning seeds per encoder.',
                        flag_values=flag_values)
-  flags.DEFINE_integer('epochs', 3, 'Fine-tuning epochs on the whole '
-                       'training set (188 steps of 32).',
+  flags.DEFINE_integer('epochs', 4, 'Fine-tuning epochs on the whole '
+                       'training set (250 steps of 32).',
                        flag_values=flag_values)
-  flags.DEFINE_float('learning_rate', 3e-4, 'Fine-tuning peak learning rate '
+  flags.DEFINE_float('learning_rate', 1e-3, 'Fine-tuning peak learning rate '
                      '(one for both encoders).',
                      flag_values=flag_values)
   flags.DEFINE_integer('dupe_factor', 10, 'Static-masking duplicates (10: '
