@@ -8,11 +8,11 @@ r"""The README's main job: raw text to a fine-tuning score, on bundled data.
    2,000 steps of 32;
 3. export its trunk, and the same architecture untrained;
 4. fine-tune both on the bundled SST-2 sample (data/sst2: 2,000 train, 872
-   dev), 3 seeds each, one recipe for both (lr 1e-3, 4 epochs, length 48);
+   dev), 3 seeds each, one recipe for both (lr 1e-3, 8 epochs, length 64);
 5. the learning curve: both again on fixed class-balanced subsets of 100,
    300 and 1,000 examples (`finetune --max_train_examples`, the same subset
    for every seed and encoder; epochs raised so each point trains at least
-   150 steps);
+   200 steps);
 6. print the comparison table and the learning-curve table (per size each
    encoder's median [min-max] over seeds, the gap, and whether the seed
    ranges overlap), and write `comparison.png` and `learning_curve.png`
@@ -54,8 +54,8 @@ def define_flags(flag_values=FLAGS):
                        flag_values=flag_values)
   flags.DEFINE_integer('seeds', 3, 'Fine-tuning seeds per encoder.',
                        flag_values=flag_values)
-  flags.DEFINE_integer('epochs', 4, 'Fine-tuning epochs on the whole '
-                       'training set (250 steps of 32).',
+  flags.DEFINE_integer('epochs', 8, 'Fine-tuning epochs on the whole '
+                       'training set (500 steps of 32).',
                        flag_values=flag_values)
   flags.DEFINE_float('learning_rate', 1e-3, 'Fine-tuning peak learning rate '
                      '(one for both encoders).',
@@ -67,14 +67,14 @@ def define_flags(flag_values=FLAGS):
                      'fine-tuning (BERT/ELECTRA fine-tuning uses 0.1; the '
                      'demo pretrains without).',
                      flag_values=flag_values)
-  flags.DEFINE_integer('max_seq_length', 48, 'Fine-tuning sequence length '
-                       '(97% of the SST-2 sample fits).',
+  flags.DEFINE_integer('max_seq_length', 64, 'Fine-tuning sequence length '
+                       '(99% of the SST-2 sample fits).',
                        flag_values=flag_values)
   flags.DEFINE_list('curve_sizes', ['100', '300', '1000'], 'Learning-curve '
                     'training-set sizes (fixed class-balanced subsets); the '
                     'whole set is the comparison above.',
                     flag_values=flag_values)
-  flags.DEFINE_integer('curve_min_steps', 150, 'Each learning-curve point '
+  flags.DEFINE_integer('curve_min_steps', 200, 'Each learning-curve point '
                        'trains at least this many steps (epochs raised for '
                        'small sets; both encoders alike).',
                        flag_values=flag_values)
