@@ -3,9 +3,9 @@ r"""The README's main job: raw text to a fine-tuning score, on bundled data.
   python -m official_ext.demo --output_dir=out/demo      (make demo)
 
 1. vocab + statically-masked TFRecords from WikiText-2 (tfrecords_tools.demo,
-   dupe factor 10);
+   dupe factor 40);
 2. pretrain a small TEAMS (gin/teams_mini.gin: 2 layers x 128) on them for
-   2,000 steps of 32;
+   6,000 steps of 32;
 3. export its trunk, and the same architecture untrained;
 4. fine-tune both on the bundled SST-2 sample (data/sst2: 2,000 train, 872
    dev), 3 seeds each, one recipe for both (lr 1e-3, 8 epochs, length 64);
@@ -47,7 +47,7 @@ def define_flags(flag_values=FLAGS):
   finetune shares some names)."""
   flags.DEFINE_string('output_dir', 'out/demo', 'Where the demo writes.',
                       flag_values=flag_values)
-  flags.DEFINE_integer('pretrain_steps', 2000, 'TEAMS-mini pretraining '
+  flags.DEFINE_integer('pretrain_steps', 6000, 'TEAMS-mini pretraining '
                        'steps (batch --pretrain_batch_size).',
                        flag_values=flag_values)
   flags.DEFINE_integer('pretrain_batch_size', 32, 'Pretraining batch.',
@@ -60,8 +60,7 @@ def define_flags(flag_values=FLAGS):
   flags.DEFINE_float('learning_rate', 1e-3, 'Fine-tuning peak learning rate '
                      '(one for both encoders).',
                      flag_values=flag_values)
-  flags.DEFINE_integer('dupe_factor', 10, 'Static-masking duplicates (10: '
-                       '~70k records, about one pass of 2,000 steps x 32).',
+  flags.DEFINE_integer('dupe_factor', 40, 'Static-masking duplicates.',
                        flag_values=flag_values)
   flags.DEFINE_float('dropout_rate', 0.1, 'Encoder dropout while '
                      'fine-tuning (BERT/ELECTRA fine-tuning uses 0.1; the '
