@@ -19,7 +19,13 @@ r"""The README's main job: raw text to a fine-tuning score, on bundled data.
    (median line over a min-max band per encoder).
 Each stage runs as its own process and logs to `<output_dir>/logs/`. A rerun
 skips finished stages and resumes an interrupted pretraining from its last
-checkpoint. MEASURED_TIME
+checkpoint. About 40 minutes on 2 CPU cores: data 5, pretraining 19,
+fine-tuning on the whole sample ~85 s per run, each learning-curve stage
+(3 seeds) ~100 s under load. Measured (dev accuracy, median [min-max] over
+3 seeds, pretrained vs random): 100 examples 59.5 [56.4-60.1] vs 56.8
+[54.2-58.0]; 300: 62.0 [61.0-62.6] vs 62.3 [61.6-64.3]; 1,000: 67.2
+[67.2-67.9] vs 67.8 [67.2-69.6]; 2,000: 72.1 [72.0-74.1] vs 71.9
+[71.1-72.0]. The seed ranges overlap at every size.
 """
 import collections
 import csv
