@@ -21,8 +21,10 @@ Every (learning rate, batch size, epochs, seed) is one run under
 `<model_dir>/<task>/<config>/seed<k>/` (run.json, predictions, TensorBoard);
 finished runs are reused, a crashed one resumes from its last checkpoint.
 Runs train on the Orbit spine (`--strategy`, `--tpu`, `--mixed_precision`)
-and print a progress line every `--log_every` steps. Afterwards
-`<model_dir>/results.{csv,md,png}` and `summary.json` cover every run in `model_dir`: the median over seeds (TEAMS,
+and print a progress line every `--log_every` steps.
+`--max_train_examples=N` trains on a fixed class-balanced subset of N
+examples (the same for every seed and encoder; `_n<N>` in the config name).
+Afterwards `<model_dir>/results.{csv,md,png}` and `summary.json` cover every run in `model_dir`: the median over seeds (TEAMS,
 use --seeds=15) and the best over the grid (olfmlm), and the GLUE average.
 """
 
@@ -48,6 +50,7 @@ from official_ext.finetuning import runner
 from official_ext.finetuning import squad_data
 from official_ext.finetuning import superglue_data
 from official_ext.finetuning import superglue_tasks
+from official_ext.finetuning import train_subset
 
 FLAGS = flags.FLAGS
 
@@ -69,6 +72,12 @@ flags.DEFINE_enum('data_source', 'auto', ['auto', 'tsv', 'tfds'],
 flags.DEFINE_string('tfds_data_dir', None, 'Where TFDS glue/* is prepared.')
 flags.DEFINE_integer('seeds', grid.DEFAULT_SEEDS, 'Seeds per configuration '
                      f'(TEAMS median protocol: {grid.TEAMS_SEEDS}).')
+flags.DEFINE_integer('max_train_examples', None, 'GLUE tasks: train on a '
+                     'fixed class-balanced subset of this many training '
+                     'examples, the same for every seed and encoder (learning '
+                     'curves); default: all.')
+flags.DEFINE_integer('train_subset_seed', 0, 'Seed choosing the '
+                     '--max_train_examples subset (independent of --seeds).')
 flags.DEFINE_integer('first_seed', 0, 'Seeds are first_seed, first_seed+1, '
                      '...')
 flags.DEFINE_list('learning_rates', [], 'Peak learning rates; default by '
@@ -102,7 +111,7 @@ flags.DEFINE_bool('report_only', False, 'Only rebuild the reports from the '
 USER_ERRORS = (output_dir_lib.OutputDirError, glue_tasks.TaskError,
                glue_data.GlueDataError, squad_data.SquadDataError,
                encoder_init.EncoderInitError, superglue_data.SuperGlueDataError,
-               grid.GridError, reporting.ReportError)
+               grid.GridError, reporting.ReportError, train_subset.SubsetError)
 
 
 def _numbers(values, kind, flag):
@@ -128,6 +137,16 @@ def _check_lengths(task, flag_values, source):
       doc_stride=flag_values.doc_stride if squad else None)
 
 
+def _check_subset_tasks(tasks, size):
+  """--max_train_examples: at least 1, single-example GLUE tasks only."""
+  train_subset.check_size(size, available=float('inf'))
+  for task in tasks:
+    if not glue_tasks.is_glue(task) or superglue_tasks.is_superglue(task):
+      raise train_subset.SubsetError(
+          f'--max_train_examples: {glue_tasks.full_name(task)} is not a GLUE '
+          f'task (subsets of grouped or span examples are not supported)')
+
+
 def finetune(flag_values) -> dict:
   """Runs the requested grid for every task and writes the reports."""
   if not flag_values.model_dir:
@@ -137,6 +156,9 @@ def finetune(flag_values) -> dict:
   if not flag_values.task:
     raise grid.GridError('--task is required')
   tasks = [glue_tasks.parse_task(name) for name in flag_values.task]
+  subset_size = flag_values.max_train_examples
+  if subset_size is not None:
+    _check_subset_tasks(tasks, subset_size)
   source = encoder_init.resolve(flag_values.init_checkpoint,
                                 flag_values.encoder_config_file,
                                 flag_values.encoder_type)
@@ -184,6 +206,9 @@ def finetune(flag_values) -> dict:
           task, flag_values.data_dir, vocab_file, cache_dir, max_seq_length,
           flag_values.max_query_length, flag_values.doc_stride,
           flag_values.do_lower_case, flag_values.skip_bad_rows)
+    if subset_size is not None:
+      prepared = train_subset.apply(prepared, subset_size,
+                                    flag_values.train_subset_seed)
     for line in prepared.skipped:
       logging.warning('skipped: %s', line)
     learning_rates = (_numbers(flag_values.learning_rates, float,
@@ -194,7 +219,8 @@ def finetune(flag_values) -> dict:
     points = grid.expand(learning_rates,
                          _numbers(flag_values.batch_sizes, int,
                                   'batch_sizes'),
-                         epochs, flag_values.seeds, flag_values.first_seed)
+                         epochs, flag_values.seeds, flag_values.first_seed,
+                         subset_size or 0, flag_values.train_subset_seed)
     base = runner.RunConfig(
         seed=0, learning_rate=0.0, batch_size=1, epochs=1,
         max_seq_length=max_seq_length,

@@ -2,7 +2,8 @@
 
 Modules: `glue_tasks` (task catalogue), `glue_data` / `squad_data` (checked
 inputs -> TFRecords), `encoder_init` (checkpoint + config + fit check),
-`metrics`, `runner` (one run), `grid` (seeds x hyperparameters), `reporting`
+`metrics`, `runner` (one run), `grid` (seeds x hyperparameters),
+`train_subset` (`--max_train_examples` subsets), `reporting`
 (results.csv / results.md / results.png).
 
 On disk, under `--model_dir`:

@@ -52,6 +52,8 @@ class PreparedData:
     skipped: bad rows skipped (`file:line: reason`), if allowed.
     test: with --predict_test, test split -> {path, count, indices}
       (`glue_submission.prepare`).
+    train_subset: with --max_train_examples, the subset trained on
+      (`train_subset.apply`: size, seed, of, label counts).
   """
   train_path: str
   num_train: int
@@ -60,6 +62,7 @@ class PreparedData:
   source: str
   skipped: List[str] = dataclasses.field(default_factory=list)
   test: Dict[str, dict] = dataclasses.field(default_factory=dict)
+  train_subset: Dict[str, object] = dataclasses.field(default_factory=dict)
 
 
 def find_tsv_dir(task: glue_tasks.GlueTask, data_dir: str) -> Optional[str]:

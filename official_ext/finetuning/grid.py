@@ -7,7 +7,8 @@ warm-up. The TEAMS protocol reports the median over 15 seeds
 (`TEAMS_SEEDS`); the default here is 3 seeds to keep a first pass cheap.
 
 Runs live in `<model_dir>/<task slug>/<config>/seed<k>/` with
-`<config> = lr<lr>_bs<batch>_ep<epochs>`. A run whose `run.json` already
+`<config> = lr<lr>_bs<batch>_ep<epochs>` (`_n<N>` added when training on a
+fixed subset of N examples, `--max_train_examples`). A run whose `run.json` already
 holds a finished result with the same settings is skipped (so an
 interrupted grid resumes); different settings there stop the grid unless
 `overwrite`.
@@ -45,11 +46,14 @@ class GridPoint:
   batch_size: int
   epochs: int
   seed: int
+  max_train_examples: int = 0  # 0: the whole training set
+  train_subset_seed: int = 0
 
   @property
   def config_name(self) -> str:
     return runner.config_name(self.learning_rate, self.batch_size,
-                              self.epochs)
+                              self.epochs, self.max_train_examples,
+                              self.train_subset_seed)
 
 
 config_name = runner.config_name
@@ -61,15 +65,18 @@ def family(task) -> str:
 
 def expand(learning_rates: Sequence[float], batch_sizes: Sequence[int],
            epochs: Sequence[int], seeds: int,
-           first_seed: int = 0) -> List[GridPoint]:
-  """Every combination, configuration-major (all seeds of one config first)."""
+           first_seed: int = 0, max_train_examples: int = 0,
+           train_subset_seed: int = 0) -> List[GridPoint]:
+  """Every combination, configuration-major (all seeds of one config first);
+  all on the same training subset (`max_train_examples`, 0: all)."""
   if seeds < 1:
     raise GridError(f'--seeds must be at least 1, got {seeds}')
   for name, values in (('--learning_rates', learning_rates),
                        ('--batch_sizes', batch_sizes), ('--epochs', epochs)):
     if not values or any(v <= 0 for v in values):
       raise GridError(f'{name} needs positive values, got {list(values)}')
-  return [GridPoint(float(lr), int(bs), int(ep), seed)
+  return [GridPoint(float(lr), int(bs), int(ep), seed, max_train_examples,
+                    train_subset_seed)
           for lr in learning_rates for bs in batch_sizes for ep in epochs
           for seed in range(first_seed, first_seed + seeds)]
 
@@ -123,7 +130,9 @@ def run_grid(task, points: Sequence[GridPoint], base: runner.RunConfig,
     cfg = dataclasses.replace(base, seed=point.seed,
                               learning_rate=point.learning_rate,
                               batch_size=point.batch_size,
-                              epochs=point.epochs)
+                              epochs=point.epochs,
+                              max_train_examples=point.max_train_examples,
+                              train_subset_seed=point.train_subset_seed)
     path = run_dir(model_dir, task, point)
     extra = {'config': point.config_name}
     record = _finished(path, cfg, overwrite)

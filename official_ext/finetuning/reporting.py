@@ -17,7 +17,6 @@ Files written in `model_dir`: `results.csv` (one row per run),
 """
 
 import csv
-import io
 import json
 import os
 import statistics
@@ -25,6 +24,7 @@ from typing import Dict, List
 
 import tensorflow as tf
 
+from official_ext import figures
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import runner
 from official_ext.finetuning import superglue_tasks
@@ -284,11 +284,7 @@ def plot(records: List[dict], summary: Dict[str, dict], path: str) -> None:
   figure.suptitle('Fine-tuning: score per seed (dots), median (bar)',
                   fontsize=10)
   figure.tight_layout()
-  image = io.BytesIO()  # matplotlib writes local files only: go via gfile
-  figure.savefig(image, format='png', dpi=100)
-  plt.close(figure)
-  with tf.io.gfile.GFile(path, 'wb') as f:
-    f.write(image.getvalue())
+  figures.save_png(figure, path)
 
 
 def write_report(model_dir: str) -> Dict[str, str]:

@@ -83,6 +83,10 @@ class RunConfig:
   mixed_precision: str = 'float32'
   eval_each_epoch: bool = False
   do_lower_case: bool = True
+  # GLUE: train on a fixed subset of this many examples (0: all of them),
+  # drawn with `train_subset_seed` (`train_subset`).
+  max_train_examples: int = 0
+  train_subset_seed: int = 0
   # SQuAD only.
   max_query_length: int = 64
   doc_stride: int = 128
@@ -94,9 +98,16 @@ class DivergedError(RuntimeError):
   """The training loss became NaN or infinite."""
 
 
-def config_name(learning_rate, batch_size, epochs) -> str:
-  """`lr<lr>_bs<batch>_ep<epochs>`, e.g. `lr3e-5_bs32_ep3`."""
-  return f'lr{learning_rate:g}_bs{batch_size}_ep{epochs}'.replace('e-0', 'e-')
+def config_name(learning_rate, batch_size, epochs, max_train_examples=0,
+                train_subset_seed=0) -> str:
+  """`lr<lr>_bs<batch>_ep<epochs>`, e.g. `lr3e-5_bs32_ep3`; a training
+  subset adds `_n<size>` (and `s<seed>` for a subset seed other than 0)."""
+  name = f'lr{learning_rate:g}_bs{batch_size}_ep{epochs}'.replace('e-0', 'e-')
+  if max_train_examples:
+    name += f'_n{max_train_examples}'
+    if train_subset_seed:
+      name += f's{train_subset_seed}'
+  return name
 
 
 def num_train_steps(num_train: int, batch_size: int, epochs: int) -> int:
@@ -361,7 +372,8 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
 
   record = {
       'task': glue_tasks.full_name(task), 'slug': task.slug,
-      'config': config_name(cfg.learning_rate, cfg.batch_size, cfg.epochs),
+      'config': config_name(cfg.learning_rate, cfg.batch_size, cfg.epochs,
+                            cfg.max_train_examples, cfg.train_subset_seed),
       'status': 'ok', 'seed': cfg.seed,
       'learning_rate': cfg.learning_rate, 'batch_size': cfg.batch_size,
       'epochs': cfg.epochs, 'train_steps': steps, 'warmup_steps': warmup,
@@ -370,6 +382,8 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
       'final_train_loss': float(np.asarray(last_logs.get(mg_task.loss,
                                                          np.nan))),
       'history': history, 'num_train': num_train,
+      # --max_train_examples: the subset trained on (size, seed, of, labels).
+      'train_subset': getattr(prepared, 'train_subset', None) or None,
       # --skip_bad_rows: input rows left out, counted with a few examples.
       'skipped_rows': len(prepared.skipped),
       'skipped_examples': list(prepared.skipped[:5]),

@@ -4,13 +4,25 @@ import csv
 import json
 import os
 
+from absl import flags
 import pytest
 
 from official_ext import demo
 
 
-def _write_finetune(out, kind, scores):
-  folder = os.path.join(out, 'finetune', kind)
+@pytest.fixture
+def demo_flags(monkeypatch):
+  """The demo's flags at their defaults, in their own FlagValues (finetune
+  defines some of the same names in the global one)."""
+  flag_values = flags.FlagValues()
+  demo.define_flags(flag_values)
+  flag_values(['demo'])
+  monkeypatch.setattr(demo, 'FLAGS', flag_values)
+  return flag_values
+
+
+def _write_finetune(out, kind, scores, folder=None, num_train=2000):
+  folder = folder or os.path.join(out, 'finetune', kind)
   os.makedirs(folder)
   mean = sum(scores) / len(scores)
   std = (sum((s - mean) ** 2 for s in scores) / len(scores)) ** 0.5
@@ -21,11 +33,17 @@ def _write_finetune(out, kind, scores):
   with open(os.path.join(folder, 'summary.json'), 'w') as f:
     json.dump(summary, f)
   with open(os.path.join(folder, 'results.csv'), 'w', newline='') as f:
-    writer = csv.DictWriter(f, ['seed', 'score', 'status'])
+    writer = csv.DictWriter(f, ['seed', 'score', 'status', 'run_dir'])
     writer.writeheader()
     for seed, score in enumerate(scores):
-      writer.writerow({'seed': seed, 'score': score, 'status': 'ok'})
-    writer.writerow({'seed': 9, 'score': 0.0, 'status': 'diverged'})
+      run_dir = os.path.join(folder, f'seed{seed}')
+      os.makedirs(run_dir)
+      with open(os.path.join(run_dir, 'run.json'), 'w') as g:
+        json.dump({'num_train': num_train, 'score': score}, g)
+      writer.writerow({'seed': seed, 'score': score, 'status': 'ok',
+                       'run_dir': run_dir})
+    writer.writerow({'seed': 9, 'score': 0.0, 'status': 'diverged',
+                     'run_dir': os.path.join(folder, 'seed9')})
 
 
 def test_compare_table_and_plot(tmp_path):
@@ -57,3 +75,68 @@ def test_a_failing_stage_names_itself_and_its_log(tmp_path):
   assert "stage 'broken' failed (exit 1)" in message
   assert os.path.join(str(tmp_path), 'broken.log') in message
   assert 'No module named official_ext.no_such_module' in message
+
+
+def test_curve_table_and_plot_from_every_point(tmp_path, demo_flags):
+  demo_flags.curve_sizes = ['300', '100']
+  out = str(tmp_path)
+  _write_finetune(out, 'pretrained', [74.0, 76.0, 75.0])
+  _write_finetune(out, 'random', [70.0, 69.0, 71.0])
+  for kind, by_size in (('pretrained', {100: [60.0, 62.0, 61.0],
+                                        300: [66.0, 65.0, 64.0]}),
+                        ('random', {100: [50.0, 61.0, 55.0],
+                                    300: [60.0, 63.0, 61.0]})):
+    for size, scores in by_size.items():
+      _write_finetune(out, kind, scores, demo.curve_dir(out, kind, size),
+                      num_train=size)
+  table, plot = demo.curve(out)
+  lines = table.splitlines()
+  assert lines[2:5] == [
+      '| 100 | 61.0 [60.0–62.0] | 55.0 [50.0–61.0] | +6.0 | '
+      'yes (within noise) |',
+      '| 300 | 65.0 [64.0–66.0] | 61.0 [60.0–63.0] | +4.0 | '
+      'no (outside seed noise) |',
+      '| 2,000 (all) | 75.0 [74.0–76.0] | 70.0 [69.0–71.0] | +5.0 | '
+      'no (outside seed noise) |']
+  assert plot == os.path.join(out, 'learning_curve.png')
+  with open(plot, 'rb') as f:
+    assert f.read(4) == b'\x89PNG'
+
+
+@pytest.mark.parametrize('size, epochs', [(100, 64), (300, 22), (1000, 8),
+                                          (2000, 8)])
+def test_curve_epochs_give_small_sets_the_minimum_steps(size, epochs):
+  assert demo.curve_epochs(size, 8, 200) == epochs  # ceil(200 * 32 / size)
+
+
+def test_every_curve_point_is_a_stage_per_encoder(tmp_path, demo_flags):
+  demo_flags.curve_sizes = ['1000', '100']
+  demo_flags.epochs = 8
+  demo_flags.curve_min_steps = 200
+  out = str(tmp_path)
+  stages = {name: (marker, args) for name, marker, args in demo.stages(out)}
+  names = [name for name in stages if name.startswith('curve_')]
+  assert names == ['curve_pretrained_n100', 'curve_random_n100',
+                   'curve_pretrained_n1000', 'curve_random_n1000']
+  marker, args = stages['curve_random_n100']
+  assert marker == os.path.join(out, 'curve', 'random', 'n100',
+                                'summary.json')
+  assert '--max_train_examples=100' in args and '--epochs=64' in args
+  assert f"--init_checkpoint={os.path.join(out, 'export', 'random')}" in args
+  assert '--epochs=8' in stages['curve_pretrained_n1000'][1]
+  # Both encoders of a point share every setting but the encoder.
+  other = stages['curve_pretrained_n100'][1]
+  assert [a for a in args if 'random' not in a] == [
+      a for a in other if 'pretrained' not in a]
+
+
+@pytest.mark.parametrize('sizes, message', [
+    (['100', 'all'], '--curve_sizes: expected whole numbers, got 100,all'),
+    (['0'], '--curve_sizes: sizes must be at least 1, got 0'),
+    (['100', '2001'], '--curve_sizes: 2001 is more than the 2000 training '
+     'examples of data/sst2')])
+def test_bad_curve_sizes_are_one_line(sizes, message, demo_flags):
+  demo_flags.curve_sizes = sizes
+  with pytest.raises(demo.app.UsageError) as error:
+    demo.curve_sizes()
+  assert str(error.value) == message

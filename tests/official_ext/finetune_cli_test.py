@@ -255,3 +255,49 @@ def test_module_entry_point_reports_unknown_task(tmp_path):
       cwd=ffx.REPO, timeout=300, check=False)
   assert result.returncode == 2
   assert "finetune: error: --task: unknown task 'glue/sst5'" in result.stderr
+
+
+def test_max_train_examples_trains_every_seed_on_one_subset(
+    capsys, export_dir, data_dir, tmp_path):
+  model_dir = str(tmp_path / 'runs')
+  flags = _common(export_dir, data_dir, model_dir)
+  for size in (6, 10):  # two curve points share one model_dir
+    code, _, err = _run(capsys, task='glue/sst2', max_train_examples=size,
+                        **flags)
+    assert code == 0, err
+  with open(os.path.join(model_dir, 'results.csv')) as f:
+    rows = list(csv.DictReader(f))
+  assert [(r['config'], r['seed']) for r in rows] == [
+      ('lr0.0001_bs8_ep1_n10', '0'), ('lr0.0001_bs8_ep1_n10', '1'),
+      ('lr0.0001_bs8_ep1_n6', '0'), ('lr0.0001_bs8_ep1_n6', '1')]
+  records = {}
+  for row in rows:
+    with open(os.path.join(row['run_dir'], 'run.json')) as f:
+      records[(row['config'], row['seed'])] = json.load(f)
+  six = [records[('lr0.0001_bs8_ep1_n6', s)] for s in '01']
+  assert [r['num_train'] for r in six] == [6, 6]
+  assert [r['train_steps'] for r in six] == [1, 1]  # ceil(6 / 8)
+  assert six[0]['train_subset'] == six[1]['train_subset']
+  assert six[0]['train_subset']['size'] == 6
+  assert six[0]['train_subset']['of'] == 16
+  assert sum(six[0]['train_subset']['labels'].values()) == 6
+  assert six[0]['settings']['max_train_examples'] == 6
+  assert records[('lr0.0001_bs8_ep1_n10', '0')]['train_steps'] == 2
+  with open(os.path.join(model_dir, 'results.md')) as f:
+    table = f.read()
+  assert '| lr0.0001_bs8_ep1_n6 |' in table
+  assert '| lr0.0001_bs8_ep1_n10 |' in table
+
+
+@pytest.mark.parametrize('task,size,message', [
+    ('glue/sst2', 17, '--max_train_examples=17: the task has only 16 '
+     'training examples'),
+    ('glue/sst2', 0, '--max_train_examples=0: must be at least 1'),
+    ('squad/v1.1', 4, '--max_train_examples: squad/v1.1 is not a GLUE task')])
+def test_max_train_examples_out_of_range_is_one_line(
+    capsys, export_dir, data_dir, tmp_path, task, size, message):
+  flags = _common(export_dir, data_dir, str(tmp_path / 'runs'))
+  code, _, err = _run(capsys, task=task, max_train_examples=size, **flags)
+  assert code == 2
+  assert err.startswith(f'finetune: error: {message}')
+  assert len(err.strip().splitlines()) == 1

@@ -1,0 +1,16 @@
+"""Writing matplotlib figures anywhere `tf.io.gfile` reaches (gs:// too)."""
+
+import io
+
+import tensorflow as tf
+
+
+def save_png(figure, path: str, dpi: int = 100) -> None:
+  """Writes `figure` as PNG to `path` and closes it (matplotlib itself only
+  writes local files, so the bytes go through a gfile handle)."""
+  from matplotlib import pyplot  # pylint: disable=g-import-not-at-top
+  image = io.BytesIO()
+  figure.savefig(image, format='png', dpi=dpi)
+  pyplot.close(figure)
+  with tf.io.gfile.GFile(path, 'wb') as f:
+    f.write(image.getvalue())

@@ -1,0 +1,102 @@
+"""Learning curves: dev score vs labelled examples, one band per encoder.
+
+Input: `{encoder: {size: [seed scores]}}` (size an int, or the full set's
+size). Per (encoder, size) a `Point` holds the median and range over seeds;
+`table` prints per size each encoder's `median [min–max]`, the gap between
+the first two encoders' medians and whether their seed ranges overlap (the
+gap is outside seed noise when they do not); `plot` draws each encoder's
+median line over a min–max band against the size (log scale) and writes the
+PNG through `tf.io.gfile`.
+"""
+
+import dataclasses
+import statistics
+from typing import Dict, List, Sequence
+
+from official_ext import figures
+
+
+@dataclasses.dataclass(frozen=True)
+class Point:
+  """One encoder at one training-set size: its seed scores summarised."""
+  size: int
+  median: float
+  low: float
+  high: float
+  seeds: int
+
+  @classmethod
+  def of(cls, size: int, scores: Sequence[float]) -> 'Point':
+    if not scores:
+      raise ValueError(f'no finished runs at size {size}')
+    return cls(size, statistics.median(scores), min(scores), max(scores),
+               len(scores))
+
+
+def points(scores: Dict[str, Dict[int, Sequence[float]]]
+           ) -> Dict[str, List[Point]]:
+  """encoder -> its points sorted by size."""
+  return {kind: [Point.of(size, values[size]) for size in sorted(values)]
+          for kind, values in scores.items()}
+
+
+def overlap(a: Point, b: Point) -> bool:
+  """Whether the seed ranges [low, high] of `a` and `b` share a value."""
+  return a.low <= b.high and b.low <= a.high
+
+
+def _cell(point: Point) -> str:
+  return f'{point.median:.1f} [{point.low:.1f}–{point.high:.1f}]'
+
+
+def table(curves: Dict[str, List[Point]], metric: str,
+          full_size: int = 0) -> str:
+  """Markdown: per size, each encoder's `median [min–max]`, the gap
+  (first minus second encoder) and whether their ranges overlap.
+  `full_size` labels that size as the whole training set."""
+  kinds = list(curves)
+  first, second = kinds[0], kinds[1]
+  header = (f'| labelled examples | ' +
+            ' | '.join(f'{k} median [min–max]' for k in kinds) +
+            f' | gap ({first} − {second}) | ranges overlap |')
+  lines = [header, '|' + '---|' * (len(kinds) + 3)]
+  by_size = [{p.size: p for p in curves[k]} for k in kinds]
+  for size in sorted(by_size[0]):
+    row = [by_size[i][size] for i in range(len(kinds))]
+    label = f'{size:,}' + (' (all)' if size == full_size else '')
+    gap = row[0].median - row[1].median
+    verdict = ('yes (within noise)' if overlap(row[0], row[1]) else
+               'no (outside seed noise)')
+    lines.append(f'| {label} | ' + ' | '.join(_cell(p) for p in row) +
+                 f' | {gap:+.1f} | {verdict} |')
+  seeds = sorted({p.seeds for k in kinds for p in curves[k]})
+  lines.append('')
+  lines.append(f'{metric}; median over {"/".join(map(str, seeds))} seeds, '
+               f'[min–max] over seeds.')
+  return '\n'.join(lines)
+
+
+def plot(curves: Dict[str, List[Point]], path: str, metric: str,
+         title: str) -> None:
+  """Median line + min–max band per encoder vs size (log x); PNG at path."""
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use('Agg')
+  from matplotlib import pyplot  # pylint: disable=g-import-not-at-top
+  figure, axes = pyplot.subplots(figsize=(5.5, 3.8))
+  for kind, curve in curves.items():
+    sizes = [p.size for p in curve]
+    line, = axes.plot(sizes, [p.median for p in curve], marker='o',
+                      label=f'{kind} encoder (median)')
+    axes.fill_between(sizes, [p.low for p in curve],
+                      [p.high for p in curve], color=line.get_color(),
+                      alpha=0.25, label=f'{kind}: min–max over seeds')
+  axes.set_xscale('log')
+  sizes = sorted({p.size for curve in curves.values() for p in curve})
+  axes.set_xticks(sizes, [f'{s:,}' for s in sizes])
+  axes.minorticks_off()
+  axes.set_xlabel('labelled training examples')
+  axes.set_ylabel(metric)
+  axes.set_title(title)
+  axes.legend(fontsize=7)
+  figure.tight_layout()
+  figures.save_png(figure, path)
