@@ -129,6 +129,14 @@ def stages(out):
         '--gin_bindings=LOG_INTERVAL = 100',
         f'--gin_bindings=CHECKPOINT_INTERVAL = {_round(steps // 3)}',
         f'--gin_bindings=EVAL_INTERVAL = {_round(steps)}']),
+      ('heldout_eval', heldout_metrics_path(out),
+       ['official_ext.train', '--gin_file=gin/teams_mini.gin',
+        f'--data_manifest={manifest}',
+        f"--eval_data_manifest={os.path.join(data, 'heldout', 'manifest.json')}",
+        f'--model_dir={pretrain}', '--mode=eval',
+        f'--metrics_json={heldout_metrics_path(out)}',
+        f'--gin_bindings=BATCH_SIZE = {FLAGS.pretrain_batch_size}',
+        '--gin_bindings=EVAL_STEPS = -1']),
   ]
   for kind, extra in (('pretrained', []), ('random', ['--random_init'])):
     export = os.path.join(out, 'export', kind)
@@ -199,6 +207,28 @@ def curve_dir(out, kind, size):
 def _round(steps):
   """A multiple of the log interval (100), at least 100."""
   return max(100, (steps // 100) * 100)
+
+
+def heldout_metrics_path(out):
+  return os.path.join(out, 'heldout_eval', 'metrics.json')
+
+
+# Held-out metric -> (label, what an untrained model scores).
+_HELDOUT = (('mlm_accuracy', 'MLM accuracy (generator)', '1/vocab'),
+            ('rtd_auc', 'RTD AUC (discriminator)', '0.5'),
+            ('rtd_accuracy', 'RTD accuracy', 'share of original tokens'),
+            ('mws_accuracy', 'MWS accuracy (1 of K+1 candidates)', '1/(K+1)'))
+
+
+def heldout_table(out):
+  """Markdown: the pretrained model's metrics on the held-out records
+  (documents the pretraining never saw), next to what chance scores."""
+  with tf.io.gfile.GFile(heldout_metrics_path(out)) as f:
+    metrics = json.load(f)
+  rows = [f'| {label} | {metrics[key]:.3f} | {chance} |'
+          for key, label, chance in _HELDOUT if key in metrics]
+  return ('| held-out pretraining metric | TEAMS-mini | chance |\n'
+          '|---|---|---|\n' + '\n'.join(rows))
 
 
 def compare(out):
@@ -280,6 +310,8 @@ def main(argv):
     out = os.path.abspath(out)
   start = time.time()
   run_job(stages(out), out, 'official_ext.demo')
+  print('\nPretraining on held-out records (every 10th WikiText-2 document, '
+        'never trained on):\n\n' + heldout_table(out))
   table, plot = compare(out)
   print('\n' + table)
   print(f'\nplot: {plot}\nreports: {out}/finetune/*/results.md')

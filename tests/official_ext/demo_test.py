@@ -140,3 +140,30 @@ def test_bad_curve_sizes_are_one_line(sizes, message, demo_flags):
   with pytest.raises(demo.app.UsageError) as error:
     demo.curve_sizes()
   assert str(error.value) == message
+
+
+def test_heldout_eval_stage_reads_the_heldout_records(tmp_path, demo_flags):
+  out = str(tmp_path)
+  stages = {name: (marker, args) for name, marker, args in demo.stages(out)}
+  names = list(stages)
+  assert names.index('pretrain') < names.index('heldout_eval') < names.index(
+      'export_pretrained')
+  marker, args = stages['heldout_eval']
+  assert marker == os.path.join(out, 'heldout_eval', 'metrics.json')
+  heldout = os.path.join(out, 'data', 'heldout', 'manifest.json')
+  assert f'--eval_data_manifest={heldout}' in args
+  assert '--mode=eval' in args and f'--metrics_json={marker}' in args
+  assert f"--model_dir={os.path.join(out, 'pretrain')}" in args
+  assert '--gin_bindings=EVAL_STEPS = -1' in args  # every held-out batch
+
+
+def test_heldout_table(tmp_path):
+  out = str(tmp_path)
+  os.makedirs(os.path.join(out, 'heldout_eval'))
+  with open(demo.heldout_metrics_path(out), 'w') as f:
+    json.dump({'mlm_accuracy': 0.3125, 'rtd_auc': 0.75, 'loss': 3.0}, f)
+  assert demo.heldout_table(out).splitlines() == [
+      '| held-out pretraining metric | TEAMS-mini | chance |',
+      '|---|---|---|',
+      '| MLM accuracy (generator) | 0.312 | 1/vocab |',
+      '| RTD AUC (discriminator) | 0.750 | 0.5 |']
