@@ -7,6 +7,9 @@ file, a read-only mount: each CLI (`train`, `finetune`, `prefinetune`,
 the first checkpoint.
 """
 
+import json
+import os
+
 import tensorflow as tf
 
 
@@ -24,3 +27,15 @@ def ensure(path: str, flag: str) -> str:
                          f'({reason.splitlines()[0] if reason else e!r})'
                          ) from None
   return path
+
+
+def write_json(path: str, payload) -> None:
+  """Writes `payload` as JSON at `path` atomically (a temporary file, then a
+  rename: a reader never sees half a file), creating its directory."""
+  parent = os.path.dirname(path)
+  if parent:
+    tf.io.gfile.makedirs(parent)
+  tmp = path + '.tmp'
+  with tf.io.gfile.GFile(tmp, 'w') as f:
+    json.dump(payload, f, indent=2, sort_keys=True)
+  tf.io.gfile.rename(tmp, path, overwrite=True)

@@ -24,7 +24,6 @@ run before the first step with a message naming the culprit; a NaN/Inf loss
 stops it without checkpointing the bad step. Exit status 1 on such errors.
 """
 
-import json
 import sys
 
 from absl import app
@@ -122,8 +121,7 @@ def main(argv):
     metrics = {k: float(v) for k, v in output.items()}
     print('final evaluation:', metrics, flush=True)
     if FLAGS.metrics_json:
-      with tf.io.gfile.GFile(FLAGS.metrics_json, 'w') as f:
-        json.dump(metrics, f, indent=1, sort_keys=True)
+      output_dir_lib.write_json(FLAGS.metrics_json, metrics)
 
 
 if __name__ == '__main__':

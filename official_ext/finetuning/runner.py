@@ -44,6 +44,7 @@ from official.nlp.data import sentence_prediction_dataloader
 from official.nlp.tasks import question_answering
 from official.nlp.tasks import sentence_prediction
 
+from official_ext import output_dir
 from official_ext.finetuning import encoder_init
 from official_ext.finetuning import glue_submission
 from official_ext.finetuning import glue_tasks
@@ -231,11 +232,7 @@ def _evaluate_squad(task, mg_task, model, cfg, prepared, vocab_file, run_dir):
   return results
 
 
-def write_json(path, payload):
-  tmp = path + '.tmp'
-  with tf.io.gfile.GFile(tmp, 'w') as f:
-    json.dump(payload, f, indent=2, sort_keys=True)
-  tf.io.gfile.rename(tmp, path, overwrite=True)
+write_json = output_dir.write_json  # atomic; kept here for its callers
 
 
 def _train_dataset_fn(mg_task, train_data):

@@ -1,5 +1,8 @@
 """An output directory that cannot be created is one line naming the flag."""
 
+import json
+import os
+
 import pytest
 
 from official_ext import output_dir
@@ -36,3 +39,14 @@ def test_finetune_refuses_an_unwritable_model_dir_in_one_line(capsys,
   assert err.strip().splitlines() == [
       f'finetune: error: --model_dir={blocker}/runs: cannot be created '
       + err.split('cannot be created ', 1)[1].strip()]
+
+
+def test_write_json_creates_its_directory_and_leaves_no_temp(tmp_path):
+  path = str(tmp_path / 'new' / 'deeper' / 'metrics.json')
+  output_dir.write_json(path, {'b': 1, 'a': 0.5})
+  with open(path) as f:
+    assert json.load(f) == {'a': 0.5, 'b': 1}
+  assert os.listdir(tmp_path / 'new' / 'deeper') == ['metrics.json']
+  output_dir.write_json(path, {'a': 2})  # overwrites
+  with open(path) as f:
+    assert json.load(f) == {'a': 2}
