@@ -102,6 +102,10 @@ def arm_row(arm: dict) -> dict:
 def _versus(row, base, task, **bootstrap):
   """Significance of row - base on `task` (or AVERAGE), or None."""
   if task == AVERAGE:
+    averaged = [t for t in row['average_tasks']
+                if t in base['average_tasks']]
+    if len(averaged) == 1:  # the average is that task's score
+      return _versus(row, base, averaged[0], **bootstrap)
     if row['average_seeds'] and base['average_seeds']:
       return significance.compare_seeds(row['average_seeds'],
                                         base['average_seeds'], **bootstrap)

@@ -129,12 +129,28 @@ def unpaired_bootstrap(a: Sequence, b: Sequence,
                  min(len(a), len(b)), method)
 
 
+# Fewer seeds than this never make a seed bootstrap "significant": with 2
+# seeds there are 3 distinct paired resamples, and any consistent gap, however
+# small (e.g. -0.2 on both), would exclude 0. (With 3 seeds a consistent
+# gap still does: read seed-level verdicts as coarse; an exact sign-flip test
+# needs 6 seeds to reach p < 0.05.)
+MIN_SEEDS = 3
+
+
 def compare_seeds(a: Mapping[int, float], b: Mapping[int, float],
                   **kwargs) -> Significance:
   """seed -> score of two arms: paired over the seeds both have when they
-  have the same seeds, else unpaired."""
+  have the same seeds, else unpaired. Under `MIN_SEEDS` seeds a side, the
+  interval is reported but the verdict is 'within noise' (too few seeds to
+  call a difference)."""
   if set(a) == set(b):
     seeds = sorted(a)
-    return paired_bootstrap([a[s] for s in seeds], [b[s] for s in seeds],
-                            method='seeds (paired)', **kwargs)
-  return unpaired_bootstrap(list(a.values()), list(b.values()), **kwargs)
+    result = paired_bootstrap([a[s] for s in seeds], [b[s] for s in seeds],
+                              method='seeds (paired)', **kwargs)
+  else:
+    result = unpaired_bootstrap(list(a.values()), list(b.values()), **kwargs)
+  if min(len(a), len(b)) < MIN_SEEDS:
+    result = dataclasses.replace(
+        result, significant=False,
+        method=f'{result.method}; < {MIN_SEEDS} seeds: not called')
+  return result

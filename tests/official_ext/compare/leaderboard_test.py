@@ -134,3 +134,17 @@ def test_unknown_baseline():
     leaderboard.build(_arms(), baseline='bert')
   with pytest.raises(leaderboard.LeaderboardError, match='no arms'):
     leaderboard.build([])
+
+
+def test_single_task_average_takes_the_tasks_verdict():
+  arms = _arms()
+  for arm in arms:  # SST-2 only: the average is the SST-2 score
+    arm['runs'] = [r for r in arm['runs'] if r['task'] == 'glue/sst2']
+  arms[2]['example_scores'] = {'glue/sst2': {0: [100.0] * 50,
+                                             1: [100.0] * 50}}
+  arms[0]['example_scores'] = {'glue/sst2': {
+      0: [100.0] * 25 + [0.0] * 25, 1: [100.0] * 25 + [0.0] * 25}}
+  versus = leaderboard.build(arms, baseline='random', num_resamples=500)[
+      'versus']['teams']
+  assert versus[leaderboard.AVERAGE] == versus['glue/sst2']
+  assert versus[leaderboard.AVERAGE].method == 'dev examples'

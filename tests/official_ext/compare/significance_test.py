@@ -112,3 +112,13 @@ def test_seeds_paired_and_unpaired():
 def test_bad_input(a, b, kwargs, message):
   with pytest.raises(ValueError, match=message):
     significance.paired_bootstrap(a, b, **kwargs)
+
+
+def test_two_seeds_are_never_called_significant():
+  # A consistent -0.2 on both seeds: every paired resample says -0.2.
+  two = significance.compare_seeds({0: 70.6, 1: 70.6}, {0: 70.8, 1: 70.8})
+  assert round(two.low, 6) == round(two.high, 6) == -0.2
+  assert not two.significant
+  assert two.method == 'seeds (paired); < 3 seeds: not called'
+  unpaired = significance.compare_seeds({0: 90.0, 1: 91.0}, {5: 10.0})
+  assert not unpaired.significant and unpaired.method.endswith('not called')
