@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 import tensorflow as tf
 
-from official_ext.finetuning import runner
+from official_ext import output_dir as output_dir_lib
 
 DONE_FILE = 'stage.json'
 
@@ -53,6 +53,6 @@ def run_stage(name: str, stage_dir: str, work: Callable[[str], dict],
   record = dict(result or {})
   record.update(stage=name, seconds=round(time.time() - start, 2),
                 finished=round(time.time(), 2))
-  runner.write_json(os.path.join(stage_dir, DONE_FILE), record)
+  output_dir_lib.write_json(os.path.join(stage_dir, DONE_FILE), record)
   log(f'{name}: done in {record["seconds"]:.0f} s')
   return record

@@ -21,6 +21,7 @@ from typing import Callable, List, Optional, Sequence
 
 import tensorflow as tf
 
+from official_ext import output_dir as output_dir_lib
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import runner
 
@@ -151,7 +152,7 @@ def run_grid(task, points: Sequence[GridPoint], base: runner.RunConfig,
                   'batch_size': point.batch_size, 'epochs': point.epochs,
                   'metrics': None, 'score': None, 'run_dir': path,
                   'settings': dataclasses.asdict(cfg), **extra}
-        runner.write_json(os.path.join(path, runner.RUN_FILE), record)
+        output_dir_lib.write_json(os.path.join(path, runner.RUN_FILE), record)
       log(f'[{i}/{len(points)}] {task.slug} {point.config_name} seed '
           f'{point.seed}: {record["status"]} score={record["score"]}')
     records.append(record)

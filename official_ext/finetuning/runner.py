@@ -44,7 +44,7 @@ from official.nlp.data import sentence_prediction_dataloader
 from official.nlp.tasks import question_answering
 from official.nlp.tasks import sentence_prediction
 
-from official_ext import output_dir
+from official_ext import output_dir as output_dir_lib
 from official_ext.finetuning import encoder_init
 from official_ext.finetuning import glue_submission
 from official_ext.finetuning import glue_tasks
@@ -232,7 +232,6 @@ def _evaluate_squad(task, mg_task, model, cfg, prepared, vocab_file, run_dir):
   return results
 
 
-write_json = output_dir.write_json  # atomic; kept here for its callers
 
 
 def _train_dataset_fn(mg_task, train_data):
@@ -359,7 +358,7 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
         controller.train(steps=stop)
       if stop != steps and not any(h['step'] == stop for h in history):
         history.append({'step': stop, 'metrics': evaluate(stop)})
-        write_json(history_path, history)
+        output_dir_lib.write_json(history_path, history)
   except nan_guard.NonFiniteLossError as e:
     raise DivergedError(f'{run_dir}: {e} (learning_rate='
                         f'{cfg.learning_rate})') from e
@@ -391,7 +390,7 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
       'versions': {'tensorflow': tf.__version__},
   }
   record.update(extra or {})
-  write_json(os.path.join(run_dir, RUN_FILE), record)
+  output_dir_lib.write_json(os.path.join(run_dir, RUN_FILE), record)
   # The run is finished: its record is what a rerun reuses, so the
   # checkpoints (encoder + optimizer slots) are no longer needed.
   tf.io.gfile.rmtree(checkpoint_dir)

@@ -16,9 +16,9 @@ import tensorflow as tf
 
 from official.nlp.configs import encoders
 
+from official_ext import output_dir as output_dir_lib
 from official_ext.export import encoder_export
 from official_ext.finetuning import encoder_init
-from official_ext.finetuning import runner as finetune_runner
 from official_ext.modeling.models import size_presets
 from official_ext.multitask import task_spec as task_spec_lib
 from official_ext.trainer import checkpointing
@@ -91,7 +91,7 @@ def export_best(model, source, export_dir):
     paths = {'checkpoint': tf.train.Checkpoint(encoder=model.encoder).save(
         os.path.join(export_dir, encoder_export.CHECKPOINT_SUBDIR, 'ckpt')),
              'config': os.path.join(export_dir, BERT_CONFIG_FILE)}
-    finetune_runner.write_json(paths['config'], fields)
+    output_dir_lib.write_json(paths['config'], fields)
   else:
     paths = encoder_export.export_encoder(
         model.encoder, encoders.BertEncoderConfig(**fields), export_dir,

@@ -48,8 +48,8 @@ import tensorflow as tf
 import tf_keras
 
 
+from official_ext import output_dir as output_dir_lib
 from official_ext.finetuning import encoder_init
-from official_ext.finetuning import runner as finetune_runner
 from official_ext.multitask import batch_composition
 from official_ext.multitask import early_stopping as early_stopping_lib
 from official_ext.multitask import loss_scaling
@@ -296,8 +296,8 @@ def train(specs: Sequence[task_spec_lib.TaskSpec], config: TrainerConfig,
       f.write(json.dumps(record, sort_keys=True) + '\n')
     if decision.improved:
       multitask_encoder.export_best(model, source, export_dir)
-      finetune_runner.write_json(os.path.join(export_dir, 'best.json'), record)
-    finetune_runner.write_json(stopping_path, stopper.state_dict())
+      output_dir_lib.write_json(os.path.join(export_dir, 'best.json'), record)
+    output_dir_lib.write_json(stopping_path, stopper.state_dict())
     logging.info('update %d: mean score %.2f (best %.2f at %d) %s', at,
                  mean, decision.best, decision.best_step,
                  {t: {k: round(v, 2) for k, v in r.items()}
@@ -340,5 +340,5 @@ def train(specs: Sequence[task_spec_lib.TaskSpec], config: TrainerConfig,
       'reused_heads': reused,
       'config': dataclasses.asdict(config), 'init_checkpoint':
       init_checkpoint, 'seconds': round(time.time() - start, 1)}
-  finetune_runner.write_json(os.path.join(model_dir, SUMMARY_FILE), summary)
+  output_dir_lib.write_json(os.path.join(model_dir, SUMMARY_FILE), summary)
   return summary

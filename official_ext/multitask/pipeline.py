@@ -26,10 +26,10 @@ from typing import Any, Dict, List, Optional, Sequence
 from absl import logging
 import tensorflow as tf
 
+from official_ext import output_dir as output_dir_lib
 from official_ext.finetuning import encoder_init
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import grid
-from official_ext.finetuning import runner as finetune_runner
 from official_ext.multitask import multitask_trainer
 from official_ext.multitask import task_spec as task_spec_lib
 
@@ -178,6 +178,6 @@ def run_pipeline(stages: Sequence[Stage], model_dir: str, vocab_file: str,
     finetune = run_finetune(target, current, vocab_file, target_dir)
     outcome['target'] = {'task': target.task, 'dir': target_dir,
                          'summary': finetune}
-  finetune_runner.write_json(os.path.join(model_dir, 'pipeline.json'),
+  output_dir_lib.write_json(os.path.join(model_dir, 'pipeline.json'),
                              outcome)
   return outcome

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from official_ext import output_dir
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import grid
 from official_ext.finetuning import runner
@@ -54,7 +55,7 @@ def test_finished_runs_are_reused_and_clashes_refused(tmp_path, monkeypatch):
     record = {'status': 'ok', 'settings': dataclasses.asdict(cfg),
               'score': 50.0 + cfg.seed, **extra}
     os.makedirs(run_dir, exist_ok=True)
-    runner.write_json(os.path.join(run_dir, runner.RUN_FILE), record)
+    output_dir.write_json(os.path.join(run_dir, runner.RUN_FILE), record)
     return record
 
   monkeypatch.setattr(runner, 'run', fake_run)

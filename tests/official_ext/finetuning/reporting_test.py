@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from official_ext import output_dir
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import grid
 from official_ext.finetuning import reporting
@@ -23,7 +24,7 @@ def _record(model_dir, task_name, lr, seed, metrics, status='ok'):
                       if status == 'ok' else None),
             'train_steps': 10, 'seconds': 1.0, 'run_dir': run_dir}
   os.makedirs(run_dir)
-  runner.write_json(os.path.join(run_dir, runner.RUN_FILE), record)
+  output_dir.write_json(os.path.join(run_dir, runner.RUN_FILE), record)
 
 
 @pytest.fixture
