@@ -53,27 +53,31 @@ def define_flags(flag_values=FLAGS):
   finetune shares some names)."""
   flags.DEFINE_string('output_dir', 'out/demo', 'Where the demo writes.',
                       flag_values=flag_values)
-  flags.DEFINE_integer('pretrain_steps', 6000, 'TEAMS-mini pretraining '
-                       'steps (batch --pretrain_batch_size).',
+  flags.DEFINE_string('pretrain_gin', 'gin/bert_mini_mlm.gin', 'Gin file '
+                      'of the model pretrained (mini size: 64 positions).',
+                      flag_values=flag_values)
+  flags.DEFINE_integer('pretrain_steps', 5000, 'Pretraining steps (batch '
+                       '--pretrain_batch_size).',
                        flag_values=flag_values)
   flags.DEFINE_integer('pretrain_batch_size', 32, 'Pretraining batch.',
                        flag_values=flag_values)
   flags.DEFINE_integer('seeds', 3, 'Fine-tuning seeds per encoder.',
                        flag_values=flag_values)
-  flags.DEFINE_integer('epochs', 8, 'Fine-tuning epochs on the whole '
-                       'training set (500 steps of 32).',
+  flags.DEFINE_integer('epochs', 5, 'Fine-tuning epochs on the whole '
+                       'training set (313 steps of 32).',
                        flag_values=flag_values)
   flags.DEFINE_float('learning_rate', 1e-3, 'Fine-tuning peak learning rate '
                      '(one for both encoders).',
                      flag_values=flag_values)
-  flags.DEFINE_integer('dupe_factor', 40, 'Static-masking duplicates.',
+  flags.DEFINE_integer('dupe_factor', 10, 'Static-masking duplicates (5,000 '
+                       'steps of 32 read each record about twice).',
                        flag_values=flag_values)
   flags.DEFINE_float('dropout_rate', 0.1, 'Encoder dropout while '
                      'fine-tuning (BERT/ELECTRA fine-tuning uses 0.1; the '
                      'demo pretrains without).',
                      flag_values=flag_values)
-  flags.DEFINE_integer('max_seq_length', 64, 'Fine-tuning sequence length '
-                       '(99% of the SST-2 sample fits).',
+  flags.DEFINE_integer('max_seq_length', 48, 'Fine-tuning sequence length '
+                       '(98.8% of the SST-2 sample fits).',
                        flag_values=flag_values)
   flags.DEFINE_list('curve_sizes', ['100', '300', '1000'], 'Learning-curve '
                     'training-set sizes (fixed class-balanced subsets); the '
@@ -121,7 +125,7 @@ def stages(out):
        ['tfrecords_tools.demo', f'--output_dir={data}',
         f'--dupe_factor={FLAGS.dupe_factor}']),
       ('pretrain', os.path.join(pretrain, f'ckpt-{steps}.index'),
-       ['official_ext.train', '--gin_file=gin/teams_mini.gin',
+       ['official_ext.train', f'--gin_file={FLAGS.pretrain_gin}',
         f'--data_manifest={manifest}', f'--model_dir={pretrain}',
         f'--gin_bindings=TRAIN_STEPS = {steps}',
         f'--gin_bindings=BATCH_SIZE = {FLAGS.pretrain_batch_size}',
@@ -130,7 +134,7 @@ def stages(out):
         f'--gin_bindings=CHECKPOINT_INTERVAL = {_round(steps // 3)}',
         f'--gin_bindings=EVAL_INTERVAL = {_round(steps)}']),
       ('heldout_eval', heldout_metrics_path(out),
-       ['official_ext.train', '--gin_file=gin/teams_mini.gin',
+       ['official_ext.train', f'--gin_file={FLAGS.pretrain_gin}',
         f'--data_manifest={manifest}',
         f"--eval_data_manifest={os.path.join(data, 'heldout', 'manifest.json')}",
         f'--model_dir={pretrain}', '--mode=eval',
@@ -209,12 +213,18 @@ def _round(steps):
   return max(100, (steps // 100) * 100)
 
 
+def model_label():
+  """The pretrained model's name in tables and plots: --pretrain_gin's
+  file name (`gin/bert_mini_mlm.gin` -> `bert_mini_mlm`)."""
+  return os.path.splitext(os.path.basename(FLAGS.pretrain_gin))[0]
+
+
 def heldout_metrics_path(out):
   return os.path.join(out, 'heldout_eval', 'metrics.json')
 
 
 # Held-out metric -> (label, what an untrained model scores).
-_HELDOUT = (('mlm_accuracy', 'MLM accuracy (generator)', '1/vocab'),
+_HELDOUT = (('mlm_accuracy', 'MLM accuracy', '1/vocab'),
             ('rtd_auc', 'RTD AUC (discriminator)', '0.5'),
             ('rtd_accuracy', 'RTD accuracy', 'share of original tokens'),
             ('mws_accuracy', 'MWS accuracy (1 of K+1 candidates)', '1/(K+1)'))
@@ -227,7 +237,7 @@ def heldout_table(out):
     metrics = json.load(f)
   rows = [f'| {label} | {metrics[key]:.3f} | {chance} |'
           for key, label, chance in _HELDOUT if key in metrics]
-  return ('| held-out pretraining metric | TEAMS-mini | chance |\n'
+  return (f'| held-out pretraining metric | {model_label()} | chance |\n'
           '|---|---|---|\n' + '\n'.join(rows))
 
 
@@ -283,7 +293,8 @@ def curve(out):
   metric = 'SST-2 sample dev accuracy (%)'
   path = os.path.join(out, 'learning_curve.png')
   learning_curve.plot(curves, path, metric,
-                      'TEAMS-mini: pretrained vs random, by labelled data')
+                      f'{model_label()}: pretrained vs random, by labelled '
+                      'data')
   return learning_curve.table(curves, metric, full_size), path
 
 
@@ -297,7 +308,7 @@ def _plot(scores, path):
     axes.hlines(sorted(values)[len(values) // 2], index - 0.2, index + 0.2)
   axes.set_xticks(range(len(scores)), [f'{k} encoder' for k in scores])
   axes.set_ylabel('SST-2 sample dev accuracy (%)')
-  axes.set_title('TEAMS-mini pretraining vs random initialisation')
+  axes.set_title(f'{model_label()} pretraining vs random initialisation')
   figure.tight_layout()
   figures.save_png(figure, path)
 

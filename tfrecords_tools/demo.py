@@ -3,7 +3,10 @@ r"""The README's main job on bundled data: vocab -> pretraining TFRecords.
   python -m tfrecords_tools.demo --output_dir=out/demo
 
 Learns a WordPiece vocab from the bundled WikiText-2 validation and test
-splits (`data/wikitext2/{valid,test}.bert.txt`), builds statically-masked
+splits (`data/wikitext2/{valid,test}.bert.txt`) and the unlabelled SST-2
+movie-review text (`data/sst2/unlabelled.bert.txt`: in-domain text for the
+fine-tuning task, with no text of its dev sample; see data/sst2/README.md),
+builds statically-masked
 TFRecords with every auxiliary label (sentence-order pairs, dupe factor 40,
 64-token sequences by default), reads one batch back through the reader, and
 prints the manifest summary. Later stages
@@ -38,8 +41,10 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = flags.FLAGS
 flags.DEFINE_string("output_dir", "out/demo", "Where the demo writes.")
 flags.DEFINE_string("corpus", ",".join(
-    os.path.join(_REPO, "data", "wikitext2", f"{split}.bert.txt")
-    for split in ("valid", "test")), "BERT-format corpus (comma-separated).")
+    [os.path.join(_REPO, "data", "wikitext2", f"{split}.bert.txt")
+     for split in ("valid", "test")] +
+    [os.path.join(_REPO, "data", "sst2", "unlabelled.bert.txt")]),
+                    "BERT-format corpus (comma-separated).")
 flags.DEFINE_integer("vocab_size", 8000, "Target vocab size.")
 flags.DEFINE_integer("dupe_factor", 40, "Static masking duplicates.")
 flags.DEFINE_integer("max_seq_length", 64, "Tokens per sequence.")

@@ -37,7 +37,8 @@ def define_flags():
   flags.DEFINE_string('output_dir', None, 'Where the comparison writes '
                       '(one dir per arm, data/, the leaderboard).')
   flags.DEFINE_list('arms', [], 'Run only these arms (default: all); '
-                    'processes with disjoint --arms may share --output_dir.')
+                    'processes with disjoint --arms may share --output_dir (one '
+                    'builds the shared data, the others wait for it).')
   flags.DEFINE_integer('parallel', 1, 'Arms whose stage chains run at once.',
                        lower_bound=1)
   flags.DEFINE_bool('report_only', False, 'Only (re)write the leaderboard '

@@ -46,7 +46,8 @@ def _write_finetune(out, kind, scores, folder=None, num_train=2000):
                      'run_dir': os.path.join(folder, 'seed9')})
 
 
-def test_compare_table_and_plot(tmp_path):
+def test_compare_table_and_plot(tmp_path, demo_flags):
+  del demo_flags  # --pretrain_gin names the plot's title.
   out = str(tmp_path)
   _write_finetune(out, 'pretrained', [74.0, 76.0, 75.0])
   _write_finetune(out, 'random', [70.0, 69.0, 71.0])
@@ -157,13 +158,26 @@ def test_heldout_eval_stage_reads_the_heldout_records(tmp_path, demo_flags):
   assert '--gin_bindings=EVAL_STEPS = -1' in args  # every held-out batch
 
 
-def test_heldout_table(tmp_path):
+def test_heldout_table(tmp_path, demo_flags):
+  del demo_flags  # --pretrain_gin at its default names the column.
   out = str(tmp_path)
   os.makedirs(os.path.join(out, 'heldout_eval'))
   with open(demo.heldout_metrics_path(out), 'w') as f:
     json.dump({'mlm_accuracy': 0.3125, 'rtd_auc': 0.75, 'loss': 3.0}, f)
   assert demo.heldout_table(out).splitlines() == [
-      '| held-out pretraining metric | TEAMS-mini | chance |',
+      '| held-out pretraining metric | bert_mini_mlm | chance |',
       '|---|---|---|',
-      '| MLM accuracy (generator) | 0.312 | 1/vocab |',
+      '| MLM accuracy | 0.312 | 1/vocab |',
       '| RTD AUC (discriminator) | 0.750 | 0.5 |']
+
+
+def test_pretrain_gin_drives_pretraining_and_the_heldout_eval(tmp_path,
+                                                              demo_flags):
+  demo_flags.pretrain_gin = 'gin/teams_mini.gin'
+  demo_flags.pretrain_steps = 6000
+  stages = {name: args for name, _, args in demo.stages(str(tmp_path))}
+  for name in ('pretrain', 'heldout_eval'):
+    assert stages[name][:2] == ['official_ext.train',
+                                '--gin_file=gin/teams_mini.gin']
+  assert '--gin_bindings=TRAIN_STEPS = 6000' in stages['pretrain']
+  assert demo.model_label() == 'teams_mini'

@@ -47,3 +47,21 @@ def test_interrupted_stage_runs_again(tmp_path):
   assert record['resumed_from'] == 1
   assert progress == [0, 1]
   assert not os.path.exists(os.path.join(stage_dir, 'stage.json.tmp'))
+
+
+def test_wall_time_adds_up_every_attempt(tmp_path, monkeypatch):
+  clock = iter([100.0, 130.0, 200.0, 210.0, 210.0])
+  monkeypatch.setattr(stages.time, 'time', lambda: next(clock))
+  attempts = []
+
+  def work(_):
+    attempts.append(1)
+    if len(attempts) == 1:
+      raise KeyboardInterrupt  # after 30 s
+    return {}
+
+  with pytest.raises(KeyboardInterrupt):
+    stages.run_stage('s', str(tmp_path), work, lambda _: None)
+  record = stages.run_stage('s', str(tmp_path), work, lambda _: None)
+  assert record['seconds'] == 40.0  # 30 s interrupted + 10 s finishing
+  assert record['attempts'] == 2
