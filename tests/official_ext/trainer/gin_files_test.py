@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from official.nlp.modeling import models as mg_models
 from official_ext.modeling.models import generator_discriminator_pretrainer
+from official_ext.modeling.models import multi_objective_pretrainer
 from official_ext.trainer import gin_setup
 from official_ext.trainer import runner
 from tests.official_ext.trainer import trainer_fixtures as fx
@@ -27,6 +28,7 @@ EXPERIMENTS = {
     'electra_large.gin': ('electra', 'large', 2e-4),
     'bert_base_mlm.gin': ('bert_mlm', 'base', 1e-4),
     'bert_tiny_mlm.gin': ('bert_mlm', 'tiny', 1e-3),
+    'bert_mini_mlm.gin': ('mlm_trunk', 'mini', 1e-3),
 }
 # size: (layers, hidden) of the discriminator / BERT encoder.
 SHAPES = {'tiny': (2, 64), 'mini': (2, 128), 'small': (12, 256), 'base': (12, 768),
@@ -60,6 +62,10 @@ def test_paper_settings(name, tiny_manifest):
   task = _task(exp)  # Configs only: no model is built at paper size.
   if objective == 'bert_mlm':
     encoder = task.task_config.model.encoder.bert
+  elif objective == 'mlm_trunk':
+    assert task.model_config.base == 'mlm'
+    assert not task.model_config.aux_tasks
+    encoder = task.model_config.trunk_config
   else:
     encoder = task.model_config.discriminator
     assert task.model_config.use_mws == (objective == 'teams')
@@ -75,9 +81,10 @@ def test_builds_its_model_at_tiny_size(name, tiny_manifest):
            "SIZE = 'tiny'", 'MAX_SEQ_LENGTH = 128')
   exp = gin_setup.build_experiment()
   trainer = runner.build_trainer(exp, tf.distribute.get_strategy())
-  expected = (mg_models.BertPretrainerV2 if objective == 'bert_mlm' else
-              generator_discriminator_pretrainer
-              .GeneratorDiscriminatorPretrainer)
+  expected = {'bert_mlm': mg_models.BertPretrainerV2,
+              'mlm_trunk': multi_objective_pretrainer.MultiObjectivePretrainer
+             }.get(objective, generator_discriminator_pretrainer
+                   .GeneratorDiscriminatorPretrainer)
   assert isinstance(trainer.model, expected)
   assert trainer.model.trainable_variables
   assert all(v.shape.num_elements() for v in trainer.model.variables)
