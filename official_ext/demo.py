@@ -23,7 +23,9 @@ r"""The README's main job: raw text to a fine-tuning score, on bundled data.
    (median line over a min-max band per encoder).
 Each stage runs as its own process and logs to `<output_dir>/logs/`. A rerun
 skips finished stages and resumes an interrupted pretraining from its last
-checkpoint. Time and measured scores: README.md ("Set-up").
+checkpoint; the recipe's flags are kept in `<output_dir>/recipe.json`, and a
+rerun with other values stops with one line naming them (stages of two
+recipes are never mixed). Time and measured scores: README.md ("Set-up").
 
 Why masked LM: at this budget (4,000 steps of 32 x 64 tokens, about 1/2,000
 of ELECTRA-Small's pretraining) TEAMS and ELECTRA discriminators are still
@@ -44,6 +46,7 @@ import tensorflow as tf
 
 from official_ext import figures
 from official_ext import learning_curve
+from official_ext import output_dir as output_dir_lib
 from official_ext import stage_process
 from official_ext.stage_process import StageError
 
@@ -317,6 +320,38 @@ def _plot(scores, path):
   figures.save_png(figure, path)
 
 
+# Flags whose change invalidates finished stages (--curve_sizes only adds or
+# drops curve stages, each in a folder of its own size).
+RECIPE_FLAGS = ('pretrain_gin', 'pretrain_steps', 'pretrain_batch_size',
+                'seeds', 'epochs', 'learning_rate', 'dupe_factor',
+                'dropout_rate', 'max_seq_length', 'curve_min_steps')
+RECIPE_FILE = 'recipe.json'
+
+
+def check_recipe(out):
+  """Records the recipe in `<out>/recipe.json`; raises `app.UsageError`
+  (one line naming each changed flag) when `out` holds stages of another
+  recipe, which a rerun would otherwise mix with this one's."""
+  recipe = {name: FLAGS[name].value for name in RECIPE_FLAGS}
+  path = os.path.join(out, RECIPE_FILE)
+  if tf.io.gfile.exists(path):
+    with tf.io.gfile.GFile(path) as f:
+      before = json.load(f)
+    changed = [f'--{k}={recipe[k]} (was {before.get(k)})' for k in recipe
+               if before.get(k) != recipe[k]]
+    if changed:
+      raise app.UsageError(
+          f'{out} holds a demo run with another recipe: {", ".join(changed)}'
+          '; choose another --output_dir or remove it')
+    return
+  if tf.io.gfile.exists(os.path.join(out, 'data')):
+    raise app.UsageError(
+        f'{out} holds demo stages but no {RECIPE_FILE} (an older version '
+        'made them, with another recipe); choose another --output_dir or '
+        'remove it')
+  output_dir_lib.write_json(path, recipe)
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
@@ -324,6 +359,7 @@ def main(argv):
   if '://' not in out:
     out = os.path.abspath(out)
   start = time.time()
+  check_recipe(out)
   run_job(stages(out), out, 'official_ext.demo')
   print('\nPretraining on held-out records (every 10th document of '
         'WikiText-2 and the unlabelled SST-2 text, never trained on):\n\n'

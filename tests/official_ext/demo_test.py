@@ -181,3 +181,31 @@ def test_pretrain_gin_drives_pretraining_and_the_heldout_eval(tmp_path,
                                 '--gin_file=gin/teams_mini.gin']
   assert '--gin_bindings=TRAIN_STEPS = 6000' in stages['pretrain']
   assert demo.model_label() == 'teams_mini'
+
+
+def test_a_rerun_with_another_recipe_names_the_changed_flags(tmp_path,
+                                                             demo_flags):
+  out = str(tmp_path / 'demo')
+  demo.check_recipe(out)  # First run: recorded.
+  with open(os.path.join(out, demo.RECIPE_FILE)) as f:
+    assert json.load(f)['pretrain_gin'] == 'gin/bert_mini_mlm.gin'
+  demo.check_recipe(out)  # Same recipe: fine.
+  demo_flags.epochs = 8
+  demo_flags.pretrain_gin = 'gin/teams_mini.gin'
+  with pytest.raises(demo.app.UsageError) as error:
+    demo.check_recipe(out)
+  assert str(error.value) == (
+      f'{out} holds a demo run with another recipe: '
+      '--pretrain_gin=gin/teams_mini.gin (was gin/bert_mini_mlm.gin), '
+      '--epochs=8 (was 5); choose another --output_dir or remove it')
+  demo_flags.curve_sizes = ['50']  # Curve sizes only add stages.
+  demo_flags.epochs = 5
+  demo_flags.pretrain_gin = 'gin/bert_mini_mlm.gin'
+  demo.check_recipe(out)
+
+
+def test_stages_of_an_older_version_are_not_reused(tmp_path, demo_flags):
+  del demo_flags
+  os.makedirs(tmp_path / 'data')
+  with pytest.raises(demo.app.UsageError, match='no recipe.json'):
+    demo.check_recipe(str(tmp_path))
