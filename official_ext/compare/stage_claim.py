@@ -2,8 +2,8 @@
 
 Processes with disjoint `--arms` may share `--output_dir`; their arm stages
 are disjoint, but they all need the data stages first. Before a stage runs,
-its process claims it by creating `<stage_dir>/claim.json` (host and pid;
-created exclusively on local disk, check-then-write on remote filesystems).
+its process claims it by creating `<stage_dir>/claim.json` (host and pid,
+renamed into place without overwriting an existing claim).
 A process that finds another live process's claim waits for that stage to
 finish and then reads its record instead of building it again; a claim left
 by a process that died on this host is taken over. The claim is removed when
@@ -25,21 +25,24 @@ def _me() -> dict:
 
 
 def _create(path: str, owner: dict) -> bool:
-  """Writes `owner` to `path` unless the file exists; True when written."""
-  text = json.dumps(owner)
-  if '://' in path:
-    if tf.io.gfile.exists(path):
-      return False
-    with tf.io.gfile.GFile(path, 'w') as f:
-      f.write(text)
-    return True
+  """Writes `owner` to `path` unless the file exists; True when this
+  process's claim is the one in place.
+
+  The claim is written under a name of this process's own, renamed onto
+  `path` without overwriting (`tf.io.gfile`: local disk and `gs://` alike),
+  and read back: the rename's existence check and move are two steps, so of
+  two processes racing, the one whose claim is not the one read back loses.
+  """
+  tmp = os.path.join(os.path.dirname(path),
+                     f".claim-{owner['host']}-{owner['pid']}.tmp")
+  with tf.io.gfile.GFile(tmp, 'w') as f:
+    f.write(json.dumps(owner))
   try:
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-  except FileExistsError:
+    tf.io.gfile.rename(tmp, path, overwrite=False)
+  except tf.errors.AlreadyExistsError:
+    tf.io.gfile.remove(tmp)
     return False
-  with os.fdopen(fd, 'w') as f:
-    f.write(text)
-  return True
+  return _owner(path) == owner
 
 
 def _owner(path: str) -> Optional[dict]:
@@ -74,8 +77,9 @@ def acquire(stage_dir: str, name: str, finished: Callable[[], bool],
     if _create(path, me):
       return True
     owner = _owner(path)
-    if owner is None:
-      continue  # Removed (or half written) meanwhile: try again.
+    if owner is None:  # Removed (or half written) meanwhile: try again.
+      time.sleep(min(poll_seconds, 0.1))
+      continue
     if owner == me:
       return True
     if not _alive(owner):

@@ -66,7 +66,10 @@ def run_stage(name: str, stage_dir: str, work: Callable[[str], dict],
   tf.io.gfile.makedirs(stage_dir)
   if not stage_claim.acquire(
       stage_dir, name, lambda: done_record(stage_dir) is not None, log,
-      poll_seconds):
+      poll_seconds) or done_record(stage_dir) is not None:
+    # Another process finished it (while this one waited, or just before
+    # this one's claim).
+    stage_claim.release(stage_dir)
     log(f'{name}: finished by another process')
     return done_record(stage_dir)
   log(f'{name}: running in {stage_dir}')
@@ -74,16 +77,18 @@ def run_stage(name: str, stage_dir: str, work: Callable[[str], dict],
   start = time.time()
   try:
     result = work(stage_dir)
+    record = dict(result or {})
+    record.update(stage=name,
+                  seconds=round(time.time() - start + sum(earlier), 2),
+                  attempts=len(earlier) + 1, finished=round(time.time(), 2))
+    # Marked done before the claim goes: a waiting process never finds the
+    # stage both unclaimed and unfinished.
+    output_dir_lib.write_json(os.path.join(stage_dir, DONE_FILE), record)
   except BaseException:
     output_dir_lib.write_json(os.path.join(stage_dir, ATTEMPTS_FILE),
                               earlier + [round(time.time() - start, 2)])
     raise
   finally:
     stage_claim.release(stage_dir)
-  record = dict(result or {})
-  record.update(stage=name,
-                seconds=round(time.time() - start + sum(earlier), 2),
-                attempts=len(earlier) + 1, finished=round(time.time(), 2))
-  output_dir_lib.write_json(os.path.join(stage_dir, DONE_FILE), record)
   log(f'{name}: done in {record["seconds"]:.0f} s')
   return record
