@@ -153,8 +153,11 @@ def _work(stage, output_dir, comparison, arm, plan):
       if not paths:
         raise stage_process.StageError(
             f'stage {stage.name!r} of arm {arm.name!r} wrote no {pattern}')
-      with tf.io.gfile.GFile(paths[-1]) as f:
-        return {'run': json.load(f), 'run_dir': os.path.dirname(paths[-1])}
+      runs = []
+      for path in paths:  # One per configuration (a learning-rate grid).
+        with tf.io.gfile.GFile(path) as f:
+          runs.append({'run': json.load(f), 'run_dir': os.path.dirname(path)})
+      return {'runs': runs}
     return {}
   return work
 
@@ -186,7 +189,7 @@ def arm_record(comparison, arm, plan, output_dir) -> Optional[dict]:
     if done is None:
       return None
     records[stage.name] = done
-  runs = [r['run'] for r in records.values() if 'run' in r]
+  finetuned = [entry for r in records.values() for entry in r.get('runs', [])]
   pretrain = records.get('pretrain', {})
   metrics = records.get('heldout_eval', {}).get('metrics', {})
   return {
@@ -194,10 +197,9 @@ def arm_record(comparison, arm, plan, output_dir) -> Optional[dict]:
       'flops': pretrain.get('flops'), 'seconds': pretrain.get('seconds'),
       'pretrain_metrics': {HELDOUT_PREFIX + k: v for k, v in metrics.items()
                            if k.endswith(('_accuracy', '_auc'))},
-      'runs': runs,
+      'runs': [entry['run'] for entry in finetuned],
       'example_predictions': example_scores.arm_predictions(
-          [(r['run'], r['run_dir']) for r in records.values()
-           if 'run' in r])}
+          [(entry['run'], entry['run_dir']) for entry in finetuned])}
 
 
 def write_report(comparison, arms, plan, output_dir,

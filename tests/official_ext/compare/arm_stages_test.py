@@ -133,7 +133,6 @@ def test_same_corpus_check(tmp_path):
   with pytest.raises(arms_lib.ArmError, match='their documents differ'):
     record_sets.check_same_corpus([('a', a),
                                    ('b', _manifest(tmp_path, 'n', docs=6))])
-  assert os.path.exists(a)
 
 
 def _finish(stage_dir, record):
@@ -166,10 +165,10 @@ def test_report_from_finished_stage_records(tmp_path):
         with open(os.path.join(run_dir, 'predictions.tsv'), 'w') as f:
           f.write('example_id\tlabel\tprediction\n' + ''.join(
               f'{i}\t1\t{int(i < right)}\n' for i in range(4)))
-        record = {'run_dir': run_dir, 'run': {
+        record = {'runs': [{'run_dir': run_dir, 'run': {
             'task': 'glue/sst2', 'config': 'c', 'learning_rate': 1e-3,
             'batch_size': 32, 'epochs': 1, 'seed': 0, 'status': 'ok',
-            'metrics': {'accuracy': 25.0 * right}, 'score': 25.0 * right}}
+            'metrics': {'accuracy': 25.0 * right}, 'score': 25.0 * right}}]}
       _finish(stage_dir, record)
   paths = pipeline.write_report(comparison, arms, plan, out,
                                 log=lambda _: None)
@@ -195,3 +194,28 @@ def test_report_waits_for_unfinished_arms(tmp_path):
                                log=lines.append) is None
   assert lines == ["not finished yet (left out of the leaderboard): "
                    "['mlm', 'random']"]
+
+
+def test_finetune_stage_keeps_every_configuration(tmp_path, monkeypatch):
+  """A learning-rate grid writes one run per configuration and seed; the
+  stage's record holds them all (the leaderboard picks the best median)."""
+  from official_ext.compare import pipeline  # pylint: disable=g-import-not-at-top
+  out = str(tmp_path)
+  comparison = _comparison(seeds=(0,), streams={}, baseline='random')
+  arm = comparison.resolved_arms()[0]
+  stage = [s for s in arm_stages.arm_stages(comparison, arm, 200, out,
+                                            comparison.tasks,
+                                            comparison.seeds)
+           if s.kind == 'finetune'][0]
+  for config, score in (('lr0.001', 70.0), ('lr0.0003', 72.0)):
+    run_dir = os.path.join(out, arm.name, 'finetune', 'glue_sst2', config,
+                           'seed0')
+    os.makedirs(run_dir)
+    with open(os.path.join(run_dir, 'run.json'), 'w') as f:
+      json.dump({'config': config, 'score': score}, f)
+  monkeypatch.setattr(pipeline.stage_process, 'run_module',
+                      lambda *args, **kwargs: 0.0)
+  record = pipeline._work(stage, out, comparison, arm, None)(str(tmp_path))  # pylint: disable=protected-access
+  assert sorted((r['run']['config'], r['run']['score'])
+                for r in record['runs']) == [('lr0.0003', 72.0),
+                                             ('lr0.001', 70.0)]
