@@ -128,7 +128,8 @@ def stages(out):
   pretrain = os.path.join(out, 'pretrain')
   steps = FLAGS.pretrain_steps
   result = [
-      ('data', manifest,
+      # Marker: the held-out records, written after the training ones.
+      ('data', os.path.join(data, 'heldout', 'manifest.json'),
        ['tfrecords_tools.demo', f'--output_dir={data}',
         f'--dupe_factor={FLAGS.dupe_factor}']),
       ('pretrain', os.path.join(pretrain, f'ckpt-{steps}.index'),
@@ -306,9 +307,7 @@ def curve(out):
 
 
 def _plot(scores, path):
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use('Agg')
-  from matplotlib import pyplot  # pylint: disable=g-import-not-at-top
+  pyplot = figures.pyplot()
   figure, axes = pyplot.subplots(figsize=(5, 3.5))
   for index, (kind, values) in enumerate(scores.items()):
     axes.scatter([index] * len(values), values, label=kind)

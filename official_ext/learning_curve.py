@@ -79,9 +79,7 @@ def table(curves: Dict[str, List[Point]], metric: str,
 def plot(curves: Dict[str, List[Point]], path: str, metric: str,
          title: str) -> None:
   """Median line + min–max band per encoder vs size (log x); PNG at path."""
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use('Agg')
-  from matplotlib import pyplot  # pylint: disable=g-import-not-at-top
+  pyplot = figures.pyplot()
   figure, axes = pyplot.subplots(figsize=(5.5, 3.8))
   for kind, curve in curves.items():
     sizes = [p.size for p in curve]

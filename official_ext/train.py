@@ -29,7 +29,6 @@ import sys
 from absl import app
 from absl import flags
 from absl import logging
-import tensorflow as tf
 
 from official_ext import distribution_flags
 from official_ext import encoder_flags  # pylint: disable=unused-import

@@ -60,18 +60,21 @@ def main(argv):
   vocab_file = os.path.join(FLAGS.output_dir, "vocab.txt")
   start = time.time()
   corpus, heldout = FLAGS.corpus, None
+  logging.info("1/3 Learning a WordPiece vocab")
   if FLAGS.heldout_every:
-    split = heldout_split.split_documents(
-        FLAGS.corpus, os.path.join(FLAGS.output_dir, "corpus"),
-        FLAGS.heldout_every)
+    split = heldout_split.split_and_learn_vocab(
+        FLAGS.corpus, FLAGS.output_dir, FLAGS.heldout_every,
+        FLAGS.vocab_size)
     corpus, heldout = split["files"]["train"], split["files"]["heldout"]
+    vocab_size = split["vocab"]["size"]
     print(f"documents: {split['documents']} (every {FLAGS.heldout_every}th "
           "held out)")
-  logging.info("1/3 Learning a WordPiece vocab from %s", corpus)
-  tokens = build_vocab.build_vocab(corpus, FLAGS.vocab_size,
-                                   do_lower_case=True)
-  build_vocab.write_vocab_atomically(tokens, vocab_file)
-  print(f"vocab: {len(tokens)} tokens -> {vocab_file} "
+  else:
+    tokens = build_vocab.build_vocab(corpus, FLAGS.vocab_size,
+                                     do_lower_case=True)
+    build_vocab.write_vocab_atomically(tokens, vocab_file)
+    vocab_size = len(tokens)
+  print(f"vocab: {vocab_size} tokens -> {vocab_file} "
         f"({time.time() - start:.1f}s)")
   logging.info("2/3 Building TFRecords")
   config = build_config.BuildConfig(dupe_factor=FLAGS.dupe_factor,

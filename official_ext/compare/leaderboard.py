@@ -28,7 +28,6 @@ seeds; the average over seeds (per-seed mean over tasks) when all tasks
 share seeds.
 """
 import csv
-import io
 import math
 import os
 import statistics
@@ -36,6 +35,7 @@ from typing import Dict, List, Optional
 
 import tensorflow as tf
 
+from official_ext import figures
 from official_ext.compare import example_scores
 from official_ext.compare import significance
 from official_ext.finetuning import glue_tasks
@@ -257,29 +257,11 @@ def write_csv(board: dict, path: str) -> None:
                        for k, v in out.items()})
 
 
-def _save(figure, path):
-  """PNG bytes through tf.io.gfile (matplotlib writes local files only)."""
-  from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
-  image = io.BytesIO()
-  figure.tight_layout()
-  figure.savefig(image, format='png', dpi=100)
-  plt.close(figure)
-  with tf.io.gfile.GFile(path, 'wb') as f:
-    f.write(image.getvalue())
-
-
-def _pyplot():
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use('Agg')
-  from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
-  return plt
-
-
 def plot_score_vs_flops(board: dict, path: str) -> None:
   """The TEAMS-paper figure: average score vs pretraining FLOPs, per arm
   (arms without FLOPs are listed in the title and drawn as a dashed level
   line when they have an average)."""
-  plt = _pyplot()
+  plt = figures.pyplot()
   figure, axis = plt.subplots(figsize=(5.5, 4))
   missing, shown = [], []
   for index, row in enumerate(board['rows']):
@@ -306,12 +288,13 @@ def plot_score_vs_flops(board: dict, path: str) -> None:
     if axis.get_legend_handles_labels()[0]:
       axis.legend(fontsize=7, loc='best')
   axis.set_title(title, fontsize=9)
-  _save(figure, path)
+  figure.tight_layout()
+  figures.save_png(figure, path)
 
 
 def plot_seed_spreads(board: dict, path: str) -> None:
   """One panel per task: each arm's seeds (dots) and median (bar)."""
-  plt = _pyplot()
+  plt = figures.pyplot()
   tasks = board['tasks']
   columns = min(3, max(1, len(tasks)))
   rows = math.ceil(len(tasks) / columns) or 1
@@ -333,7 +316,8 @@ def plot_seed_spreads(board: dict, path: str) -> None:
     axis.grid(alpha=0.3)
   for index in range(len(tasks), rows * columns):
     axes[index // columns][index % columns].axis('off')
-  _save(figure, path)
+  figure.tight_layout()
+  figures.save_png(figure, path)
 
 
 def write_leaderboard(arms: List[dict], output_dir: str,

@@ -253,9 +253,7 @@ def markdown(summary: Dict[str, dict]) -> str:
 
 def plot(records: List[dict], summary: Dict[str, dict], path: str) -> None:
   """One panel per task: every seed's score per configuration + medians."""
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use('Agg')
-  from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
+  plt = figures.pyplot()
   names = list(summary)
   columns = min(3, max(1, len(names)))
   rows = (len(names) + columns - 1) // columns

@@ -232,8 +232,6 @@ def _evaluate_squad(task, mg_task, model, cfg, prepared, vocab_file, run_dir):
   return results
 
 
-
-
 def _train_dataset_fn(mg_task, train_data):
   """`start_step -> dataset_fn(input_context)`: Model Garden's seeded,
   repeated training stream, positioned at `start_step` (each step consumed

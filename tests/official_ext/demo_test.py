@@ -153,6 +153,9 @@ def test_heldout_eval_stage_reads_the_heldout_records(tmp_path, demo_flags):
   assert marker == os.path.join(out, 'heldout_eval', 'metrics.json')
   heldout = os.path.join(out, 'data', 'heldout', 'manifest.json')
   assert f'--eval_data_manifest={heldout}' in args
+  # The data stage is done only once its last output, the held-out records,
+  # exists (an interrupted build is redone, not half reused).
+  assert stages['data'][0] == heldout
   assert '--mode=eval' in args and f'--metrics_json={marker}' in args
   assert f"--model_dir={os.path.join(out, 'pretrain')}" in args
   assert '--gin_bindings=EVAL_STEPS = -1' in args  # every held-out batch
