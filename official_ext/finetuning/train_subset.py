@@ -86,18 +86,22 @@ def apply(prepared, size: int, seed: int = 0):
   records {size, seed, of, labels} for run.json.
   """
   check_size(size, prepared.num_train)
-  records = [r.numpy() for r in tf.data.TFRecordDataset(prepared.train_path)]
-  labels = [_regression_key(_label(r)) for r in records]
-  indices = select(labels, size, seed)
   path = os.path.join(os.path.dirname(prepared.train_path),
                       f'train-n{size}-seed{seed}.tf_record')
-  if not tf.io.gfile.exists(path):
+  if tf.io.gfile.exists(path):  # Written by an earlier run: read only it.
+    chosen = [r.numpy() for r in tf.data.TFRecordDataset(path)]
+  else:
+    records = [r.numpy()
+               for r in tf.data.TFRecordDataset(prepared.train_path)]
+    labels = [_regression_key(_label(r)) for r in records]
+    chosen = [records[i] for i in select(labels, size, seed)]
     tmp = path + '.tmp'
     with tf.io.TFRecordWriter(tmp) as writer:
-      for index in indices:
-        writer.write(records[index])
+      for record in chosen:
+        writer.write(record)
     tf.io.gfile.rename(tmp, path, overwrite=True)
-  counts = collections.Counter(str(labels[i]) for i in indices)
+  counts = collections.Counter(str(_regression_key(_label(r)))
+                               for r in chosen)
   return dataclasses.replace(
       prepared, train_path=path, num_train=size,
       train_subset={'size': size, 'seed': seed, 'of': prepared.num_train,

@@ -1,6 +1,7 @@
 """Fixed class-balanced training subsets (`--max_train_examples`)."""
 
 import collections
+import os
 
 import pytest
 import tensorflow as tf
@@ -81,6 +82,10 @@ def test_apply_writes_the_subset_once_and_records_it(tmp_path):
   assert sorted(labels[i] for i in ids) == [0, 0, 1, 1]
   again = train_subset.apply(prepared, 4, seed=0)
   assert _read(again.train_path) == ids
+  # A written subset is reused without reading the whole training set.
+  os.rename(train, train + '.moved')
+  assert train_subset.apply(prepared, 4, seed=0) == subset
+  os.rename(train + '.moved', train)
   assert _read(train_subset.apply(prepared, 4, seed=5).train_path) != ids
   with pytest.raises(train_subset.SubsetError, match='only 10 training'):
     train_subset.apply(prepared, 11)
