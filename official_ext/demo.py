@@ -288,10 +288,10 @@ def _num_train(run_dir):
 def curve(out):
   """The learning curve (markdown table, PNG path): every curve point and
   the whole-set comparison, per encoder."""
-  scores, full_size = {}, 0
+  scores, full_size, sizes = {}, 0, curve_sizes()
   for kind in KINDS:
     dirs = [os.path.join(out, 'finetune', kind)] + [
-        curve_dir(out, kind, size) for size in curve_sizes()]
+        curve_dir(out, kind, size) for size in sizes]
     scores[kind] = {}
     for model_dir in dirs:
       for size, score in _finished_runs(model_dir):

@@ -61,7 +61,8 @@ def table(curves: Dict[str, List[Point]], metric: str,
             f' | gap ({first} − {second}) | ranges overlap |')
   lines = [header, '|' + '---|' * (len(kinds) + 3)]
   by_size = [{p.size: p for p in curves[k]} for k in kinds]
-  for size in sorted(by_size[0]):
+  shared = set(by_size[0]).intersection(*by_size[1:])
+  for size in sorted(shared):
     row = [by_size[i][size] for i in range(len(kinds))]
     label = f'{size:,}' + (' (all)' if size == full_size else '')
     gap = row[0].median - row[1].median
@@ -71,6 +72,11 @@ def table(curves: Dict[str, List[Point]], metric: str,
                  f' | {gap:+.1f} | {verdict} |')
   seeds = sorted({p.seeds for k in kinds for p in curves[k]})
   lines.append('')
+  for kind, points in zip(kinds, by_size):
+    missing = sorted(set().union(*by_size) - set(points))
+    if missing:  # Every seed of that point failed.
+      lines.append(f'No finished run of {kind} at '
+                   f'{", ".join(f"{s:,}" for s in missing)} examples.')
   lines.append(f'{metric}; median over {"/".join(map(str, seeds))} seeds, '
                f'[min–max] over seeds.')
   return '\n'.join(lines)

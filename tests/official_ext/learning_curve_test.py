@@ -51,3 +51,12 @@ def test_plot_writes_a_png(tmp_path):
   lc.plot(_curves(), path, 'accuracy (%)', 'title')
   with open(path, 'rb') as f:
     assert f.read(8) == b'\x89PNG\r\n\x1a\n'
+
+
+def test_a_size_one_encoder_lacks_is_named_not_a_crash():
+  """All seeds of random at 300 failed: that row is left out and said."""
+  curves = lc.points({'pretrained': {100: [60.0], 300: [65.0]},
+                      'random': {100: [55.0]}})
+  lines = lc.table(curves, 'acc', full_size=300).splitlines()
+  assert [l.split(' |')[0] for l in lines[2:-3]] == ['| 100']
+  assert lines[-2] == 'No finished run of random at 300 examples.'
