@@ -62,6 +62,8 @@ def run_module(name: str, args: Sequence[str], log_dir: str,
       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')) as proc:
     with _LOCK:
       _RUNNING.add(proc)
+      if _STOPPED:  # stop_all ran between the check above and the start.
+        proc.send_signal(_STOPPED[0])
     try:
       for line in proc.stdout:
         f.write(line)
@@ -84,8 +86,8 @@ def run_module(name: str, args: Sequence[str], log_dir: str,
 def stop_all(signum: int = signal.SIGTERM) -> int:
   """Sends `signum` to every running stage; no new stage starts after.
   Returns how many processes it signalled."""
-  _STOPPED.append(signum)
-  with _LOCK:
+  with _LOCK:  # With run_module's check: no stage starts unsignalled.
+    _STOPPED.append(signum)
     running = list(_RUNNING)
   for proc in running:
     try:

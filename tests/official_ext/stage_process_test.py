@@ -55,3 +55,27 @@ def test_stop_all_signals_running_stages_and_refuses_new_ones(tmp_path):
       stage_process.run_module('next', ['platform'], str(tmp_path))
   finally:
     stage_process._STOPPED.clear()  # pylint: disable=protected-access
+
+
+def test_a_stage_starting_as_the_stop_comes_is_signalled(tmp_path,
+                                                         monkeypatch):
+  """stop_all runs after run_module's check but before its process is
+  registered: the new process still gets the signal (no orphan stage)."""
+  real_popen = stage_process.subprocess.Popen
+
+  def popen_then_stop(*args, **kwargs):
+    proc = real_popen(*args, **kwargs)
+    stage_process.stop_all(signal.SIGTERM)  # nothing registered yet
+    return proc
+
+  monkeypatch.setattr(stage_process.subprocess, 'Popen', popen_then_stop)
+  start = time.time()
+  try:
+    with pytest.raises(stage_process.StageError,
+                       match=f"stopped by signal {int(signal.SIGTERM)}"):
+      stage_process.run_module(
+          'late', ['timeit', '-n', '1', 'import time; time.sleep(60)'],
+          str(tmp_path), echo=lambda _: None)
+  finally:
+    stage_process._STOPPED.clear()  # pylint: disable=protected-access
+  assert time.time() - start < 30
