@@ -85,3 +85,14 @@ def test_squad_learns_colour_span(capsys, tmp_path, random_export):
   metrics = _finetune(capsys, tmp_path, random_export, 'squad/v1.1',
                       max_query_length=8, doc_stride=16)
   assert metrics['f1'] >= 90.0, metrics
+
+
+def test_a_training_subset_still_learns_the_marker(capsys, tmp_path,
+                                                   random_export):
+  """`--max_train_examples` (learning curves) trains on the subset it
+  writes: 512 of 2,048 examples still teach the single-sentence marker."""
+  ffx.write_glue(tmp_path / 'data', 'sst2', kad.contains_examples(2048, 0),
+                 kad.contains_examples(200, 1))
+  metrics = _finetune(capsys, tmp_path, random_export, 'glue/sst2',
+                      epochs=12, max_train_examples=512)
+  assert metrics['accuracy'] >= 95.0, metrics
