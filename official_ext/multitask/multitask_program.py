@@ -121,7 +121,8 @@ class MultiTaskProgram(orbit.AbstractTrainer):
     if self._iterators is None:
       skip = stream_positions(self._plan, self._names, step,
                               self.data_windows)
-      paths = corrupt_records.substitute(self._repair_dir, self.record_files)
+      paths = (corrupt_records.substitute(self._repair_dir, self.record_files)
+               if self._repair_dir else [None] * len(self._prepared))
       self._iterators = {
           p.spec.name: iter(self.strategy.experimental_distribute_dataset(
               p.dataset('train', self._batch_size, is_training=True,

@@ -67,11 +67,16 @@ def _kept(directory, print_fn) -> str:
 
 def save(attempt: Callable[[], str], prefix: str,
          print_fn: Optional[Callable[[str], None]] = None,
-         retries: int = RETRIES, backoff_seconds: float = BACKOFF_SECONDS,
+         retries: Optional[int] = None,
+         backoff_seconds: Optional[float] = None,
          sleep: Callable[[float], None] = time.sleep) -> str:
   """Runs `attempt()` (one save of `prefix`); returns its path (module
-  docstring: retries, clean-up, CheckpointSaveError)."""
+  docstring: retries, clean-up, CheckpointSaveError). `retries` and
+  `backoff_seconds` default to RETRIES and BACKOFF_SECONDS."""
   say = print_fn or (lambda line: print(line, flush=True))
+  retries = RETRIES if retries is None else retries
+  backoff_seconds = (BACKOFF_SECONDS if backoff_seconds is None
+                     else backoff_seconds)
   tries = 0
   while True:
     try:

@@ -8,8 +8,9 @@ files and
 
   * by default stops the job with one line (exit 1):
       corrupt record in .../part-00002-of-00003.tfrecord at byte offset
-      20484 (data CRC mismatch) at step 17; rerun with
-      --skip_corrupt_records to skip such records, or recopy the shard.
+      20484 (data CRC mismatch), met after step 17; rerun with
+      --skip_corrupt_records to skip such records, or recopy (or rebuild)
+      the shard.
   * with `--skip_corrupt_records`, writes the shard without its bad frames
     to `<checkpoint_dir>/repaired_records/` (every good record verbatim, in
     order), records the substitution in `repaired_records.json`, prints one
@@ -97,8 +98,8 @@ class CorruptRecords:
     copies = {r['copy'] for r in repairs.values()}
     if not self._skip or bad.path in copies:
       raise CorruptRecordError(
-          f'corrupt record in {bad.describe()} at step {step}; rerun with '
-          '--skip_corrupt_records to skip such records, or recopy (or '
+          f'corrupt record in {bad.describe()}, met after step {step}; rerun '
+          'with --skip_corrupt_records to skip such records, or recopy (or '
           'rebuild) the shard.') from None
     copy = _copy_path(self._dir, bad.path)
     tf.io.gfile.makedirs(os.path.dirname(copy))
