@@ -58,16 +58,6 @@ def _shard(manifest, index):
   return os.path.join(os.path.dirname(manifest), name)
 
 
-def _frame_offsets(path):
-  """Byte offset of each record's frame (12-byte header, data, 4-byte CRC),
-  from TensorFlow's own reader."""
-  offsets, position = [], 0
-  for record in tf.data.TFRecordDataset(path).as_numpy_iterator():
-    offsets.append(position)
-    position += 12 + len(record) + 4
-  return offsets
-
-
 def _weights(prefix):
   reader = tf.train.load_checkpoint(prefix)
   return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()
@@ -129,8 +119,7 @@ def test_no_readable_checkpoint_stops_in_one_line(capsys, tiny_manifest,
 def test_flipped_byte_in_a_shard_stops_then_is_skipped(capsys, records,
                                                        tmp_path):
   shard = _shard(records, 1)
-  offset = _frame_offsets(shard)[3]
-  faults.flip_byte(shard, offset + 12 + 40)  # In the record's data.
+  offset = faults.flip_record(shard, 3)  # A byte of the record's data.
   model_dir = str(tmp_path / 'model')
   code, _, err = _run(capsys, model_dir, manifest=records)
   assert code == 1

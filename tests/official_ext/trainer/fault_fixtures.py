@@ -31,6 +31,23 @@ def flip_byte(path: str, offset: int) -> None:
     f.write(bytes([byte[0] ^ 0xFF]))
 
 
+def frame_offsets(path: str):
+  """Byte offset of each record's frame (12-byte header, data, 4-byte CRC)
+  of a TFRecord file, from TensorFlow's own reader."""
+  offsets, position = [], 0
+  for record in tf.data.TFRecordDataset(path).as_numpy_iterator():
+    offsets.append(position)
+    position += 12 + len(record) + 4
+  return offsets
+
+
+def flip_record(path: str, index: int) -> int:
+  """Flips a data byte of record `index`; returns the frame's offset."""
+  offset = frame_offsets(path)[index]
+  flip_byte(path, offset + 12 + 20)
+  return offset
+
+
 def data_file(prefix: str) -> str:
   """The (single) data shard of checkpoint `prefix`."""
   (path,) = tf.io.gfile.glob(prefix + '.data-*')
