@@ -6,16 +6,21 @@ Order (every check happens before the first training step):
      dummy batch creates every model variable, then the optimiser's slots
      (so the checkpoint check sees them all, and the training loop is traced
      once instead of twice);
-  3. a checkpoint already in model_dir must match the model
-     (`checkpointing.check_compatible`), then Orbit restores it: step,
-     weights, optimiser slots, loss scale and -- through the step -- the
-     learning-rate schedule and the data position (`train_input`); without
+  3. the newest checkpoint in model_dir that reads in full
+     (`checkpoint_fallback`: unreadable ones are named and passed over)
+     must match the model (`checkpointing.check_compatible`), then Orbit
+     restores it: step, weights, optimiser slots, loss scale and -- through
+     the step -- the learning-rate schedule and the data position
+     (`train_input`); without
      one, a training run with `Experiment.init_checkpoint` starts its
      trunk(s) from that encoder (`warm_start`);
   4. the operative gin config is written to model_dir (by the chief of a
      multi-worker job; the other workers write theirs, checkpoints and
      summaries to a temporary dir they remove at the end: `worker_dirs`);
-  5. train / eval / train_and_eval / continuous_eval.
+  5. train / eval / train_and_eval / continuous_eval, with the job's
+     `FaultPolicy` (non-finite loss, corrupt records: `spine`); the datasets
+     read the repaired copies of corrupt shards listed in model_dir
+     (`corrupt_records`).
 """
 
 import os
