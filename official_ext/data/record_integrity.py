@@ -63,8 +63,9 @@ def size_problem(path: str, expected: Optional[int]) -> Optional[str]:
   found = tf.io.gfile.stat(path).length
   if found == expected:
     return None
-  return (f'manifest says {expected} bytes, found {found} '
-          f'({"truncated or still being copied" if found < expected else "changed since the build"})')
+  why = ('truncated or still being copied' if found < expected else
+         'changed since the build')
+  return f'manifest says {expected} bytes, found {found} ({why})'
 
 
 def _frame(f, offset: int, size: int) -> Tuple[Optional[str], int, bytes]:

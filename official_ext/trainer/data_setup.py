@@ -6,9 +6,9 @@ into a `PretrainData`: the reader config, the shard files, and the vocab size.
 Everything is checked here, before any model is built: the manifest and every
 shard it lists exist and have the size the manifest records (a truncated or
 half-finished copy is caught before step 1, in one line naming the shard,
-the expected and the found size), the vocab file exists and is the one the records were
-built with (sha256), and explicit bindings agree with the manifest. Each
-error names the path or binding at fault.
+the expected and the found size), the vocab file exists and is the one the
+records were built with (sha256), and explicit bindings agree with the
+manifest. Each error names the path or binding at fault.
 """
 
 import concurrent.futures

@@ -181,7 +181,10 @@ def make_controller(trainer: orbit.AbstractTrainer, checkpoint_dir: str,
       trainer=trainer if train else None,
       evaluator=trainer if evaluate else None,
       train_actions=[logger, *train_actions, saver],
-      steps_per_loop=steps_per_loop,
+      # Loops end at multiples of steps_per_loop: after one cut short (a
+      # corrupt record skipped mid-loop, a stop between multiples) a shorter
+      # one realigns, so checkpoints keep landing on interval multiples.
+      steps_per_loop=lambda step: steps_per_loop - int(step) % steps_per_loop,
       checkpoint_manager=manager, summary_dir=summary_dir,
       eval_summary_dir=eval_summary_dir)
   logger.start()  # After the restore: the ETA counts this process's steps.

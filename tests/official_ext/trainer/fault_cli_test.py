@@ -142,6 +142,9 @@ def test_flipped_byte_in_a_shard_stops_then_is_skipped(capsys, records,
           '(data CRC mismatch): training goes on from step 1 on a repaired '
           f'copy, {copy} (1 corrupt record(s) skipped in this job).') in out
   assert 'step 10/10 |' in out
+  # Loops realigned after the one cut short: checkpoints on the interval.
+  assert tf.train.get_checkpoint_state(model_dir).all_model_checkpoint_paths[
+      -2:] == [f'{model_dir}/ckpt-5', f'{model_dir}/ckpt-10']
   assert _scalars(os.path.join(model_dir, 'train'),
                   'corrupt_records_skipped') == {1: 1.0}
   # The copy is the shard less that one frame, every other byte kept.
