@@ -16,6 +16,7 @@
     kept, after retrying transient storage errors (`checkpoint_save`).
 """
 
+import time
 from typing import Callable, Optional
 
 import tensorflow as tf
@@ -48,6 +49,8 @@ class IntervalCheckpointManager(tf.train.CheckpointManager):
     if path is None:
       return None
     self._checkpoint.restore(path)
+    if path not in self._maybe_delete:  # Complete, but not in the state
+      self._maybe_delete[path] = time.time()  # file: managed from now on.
     self._latest_checkpoint = path
     self._saved_step = checkpointing.step_of(path)
     self._last_checkpoint_step = int(self._step_counter.numpy())

@@ -128,3 +128,27 @@ def test_transient_errors_are_retried(tmp_path, monkeypatch):
       f'saving checkpoint {tmp_path}/ckpt-10 failed (UnavailableError: 503 '
       f'Service Unavailable); retrying in 0 s (retry {i} of 3).'
       for i in (1, 2)]
+
+
+def test_a_checkpoint_the_state_file_missed_is_restored_and_managed(
+    tmp_path):
+  # A save that wrote its index but died before the `checkpoint` state file.
+  step = tf.Variable(0, dtype=tf.int64)
+  manager = checkpoint_manager.make_manager(
+      tf.train.Checkpoint(step=step), str(tmp_path), step, 10, 2)
+  for value in (10, 20):
+    step.assign(value)
+    manager.save()
+  state = (tmp_path / 'checkpoint').read_text()
+  step.assign(30)
+  manager.save()
+  (tmp_path / 'checkpoint').write_text(state)  # Names ckpt-20 as latest.
+  restored = checkpoint_manager.make_manager(
+      tf.train.Checkpoint(step=step), str(tmp_path), step, 10, 2)
+  assert restored.restore_or_initialize() == str(tmp_path / 'ckpt-30')
+  assert int(step.numpy()) == 30
+  for value in (40, 50):
+    step.assign(value)
+    restored.save()  # Keeps two: ckpt-30 is swept like any other.
+  assert sorted(p.name for p in tmp_path.glob('*.index')) == [
+      'ckpt-40.index', 'ckpt-50.index']

@@ -132,11 +132,3 @@ def test_data_windows():
   assert windows.ranges(9) == [(5, 7), (9, 12)]
   assert windows.crosses(4, 5) and not windows.crosses(5, 8)
   assert windows.crosses(5, 9)
-
-
-def test_policy_checks():
-  with pytest.raises(ValueError, match="on_nonfinite='skip'"):
-    fault_policy.FaultPolicy(on_nonfinite='skip')
-  assert fault_policy.FaultPolicy('rollback', 2, True).as_flags() == [
-      '--on_nonfinite=rollback', '--max_rollbacks=2',
-      '--skip_corrupt_records']
