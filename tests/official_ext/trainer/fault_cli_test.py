@@ -199,10 +199,6 @@ def test_nan_batch_rolls_back_past_its_window(capsys, tmp_path):
   path = str(tmp_path / 'records.tfrecord')
   records = _poisoned_records(path, poisoned=50)  # In step 7's batch.
   model_dir = str(tmp_path / 'model')
-  code, _, err = _run(capsys, model_dir, bindings=_input_bindings(path))
-  assert code == 1  # The default: stop.
-  assert 'non-finite loss at step 7: ' in err.strip().splitlines()[-1]
-
   code, out, err = _run(capsys, model_dir, '--on_nonfinite=rollback',
                         bindings=_input_bindings(path))
   assert code == 0, err
