@@ -18,6 +18,12 @@ is held out (`tfrecords_tools/heldout_split.py`): the vocab and
 `<output_dir>/heldout/manifest.json` holds the same kind of records from
 the held-out documents (dupe factor 1), for pretraining metrics on text the
 pretraining never saw. `--heldout_every=0` uses every document for training.
+
+Continuing a released encoder (`official_ext.demo`): `--vocab_file` (and
+`--do_lower_case`) take the encoder's own vocab and casing instead of
+learning one, `--aux_labels` writes only the labels the chosen objectives
+read (masked LM and TEAMS read none) and `--pair_mode=none` packs
+sentences into full sequences.
 """
 import dataclasses
 import json
@@ -52,6 +58,28 @@ flags.DEFINE_integer("max_predictions_per_seq", 10,
                      "Most masked positions per sequence.")
 flags.DEFINE_integer("heldout_every", 10, "Hold out every n-th document "
                      "(<output_dir>/heldout); 0: none.")
+flags.DEFINE_string("vocab_file", None, "Use this vocab (e.g. a released "
+                    "encoder's vocab.txt) instead of learning one.")
+flags.DEFINE_bool("do_lower_case", True, "The casing of --vocab_file "
+                  "(a learned vocab is uncased).")
+flags.DEFINE_list("aux_labels", ["all"], "Auxiliary labels to write "
+                  "(create_pretraining_data's names, all, or none).")
+flags.DEFINE_enum("pair_mode", "so", ["none", "nsp", "asp", "so", "sdp",
+                                      "consecutive"],
+                  "Sentence pairs (create_pretraining_data --pair_mode).")
+
+
+def _aux_labels(names):
+  names = [n for n in names if n]
+  if names == ["all"]:
+    return features.AUX_LABEL_NAMES
+  if names == ["none"]:
+    return ()
+  unknown = sorted(set(names) - set(features.AUX_LABEL_NAMES))
+  if unknown:
+    raise app.UsageError(f"--aux_labels: unknown label(s) {unknown}; choose "
+                         f"from {list(features.AUX_LABEL_NAMES)}, all or none")
+  return tuple(names)
 
 
 def main(argv):
@@ -60,29 +88,37 @@ def main(argv):
   vocab_file = os.path.join(FLAGS.output_dir, "vocab.txt")
   start = time.time()
   corpus, heldout = FLAGS.corpus, None
-  logging.info("1/3 Learning a WordPiece vocab")
+  aux_labels = _aux_labels(FLAGS.aux_labels)
+  given = FLAGS.vocab_file
+  logging.info("1/3 %s", "Taking the given vocab" if given else
+               "Learning a WordPiece vocab")
+  if given:  # The records name their vocab: keep a copy beside them.
+    with file_io.open_file(given) as f:
+      file_io.write_text_atomically(vocab_file, f.read())
   if FLAGS.heldout_every:
     split = heldout_split.split_and_learn_vocab(
         FLAGS.corpus, FLAGS.output_dir, FLAGS.heldout_every,
-        FLAGS.vocab_size)
+        0 if given else FLAGS.vocab_size)
     corpus, heldout = split["files"]["train"], split["files"]["heldout"]
-    vocab_size = split["vocab"]["size"]
     print(f"documents: {split['documents']} (every {FLAGS.heldout_every}th "
           "held out)")
-  else:
+  elif not given:
     tokens = build_vocab.build_vocab(corpus, FLAGS.vocab_size,
                                      do_lower_case=True)
     build_vocab.write_vocab_atomically(tokens, vocab_file)
-    vocab_size = len(tokens)
+  vocab_size = len(vocab_lib.load_vocab(vocab_file).tokens)
   print(f"vocab: {vocab_size} tokens -> {vocab_file} "
-        f"({time.time() - start:.1f}s)")
+        f"({'given: ' + given if given else 'learned'}, "
+        f"{time.time() - start:.1f}s)")
   logging.info("2/3 Building TFRecords")
   config = build_config.BuildConfig(dupe_factor=FLAGS.dupe_factor,
                                     max_seq_length=FLAGS.max_seq_length,
                                     max_predictions_per_seq=(
                                         FLAGS.max_predictions_per_seq),
-                                    pair_mode="so",
-                                    aux_labels=features.AUX_LABEL_NAMES,
+                                    pair_mode=FLAGS.pair_mode,
+                                    do_lower_case=(FLAGS.do_lower_case
+                                                   if given else True),
+                                    aux_labels=aux_labels,
                                     num_shards=4)
   workers = max(1, os.cpu_count() or 1)
   manifest = create_pretraining_data.run(
@@ -92,7 +128,8 @@ def main(argv):
     create_pretraining_data.run(
         dataclasses.replace(config, dupe_factor=1), heldout, vocab_file,
         os.path.join(FLAGS.output_dir, "heldout"), num_workers=workers,
-        idf_file=os.path.join(FLAGS.output_dir, "data", "idf.json"))
+        idf_file=(os.path.join(FLAGS.output_dir, "data", "idf.json")
+                  if "tf_idf" in aux_labels else None))
   logging.info("3/3 Reading one batch back")
   from official_ext.data import pretrain_reader  # pylint: disable=g-import-not-at-top
   loader = pretrain_reader.AuxPretrainDataLoader(

@@ -104,8 +104,8 @@ def _matching_size(shape):
     if tuple(preset) == key and name != size_presets.CHECKPOINT_SIZE:
       return (f"bind SIZE = '{name}' and MAX_SEQ_LENGTH = "
               f"{shape['max_position_embeddings']}")
-  return (f"bind SIZE = '{size_presets.CHECKPOINT_SIZE}' and "
-          f"MAX_SEQ_LENGTH = {shape['max_position_embeddings']}")
+  return (f"bind SIZE = '{size_presets.CHECKPOINT_SIZE}' (it takes the "
+          "checkpoint's shape and positions)")
 
 
 def check_tokenizer(source: ew.EncoderWeights, data) -> List[str]:
@@ -149,7 +149,8 @@ def _read(path: str, generator: bool = False) -> ew.EncoderWeights:
 
 def register_size(path: str) -> None:
   """Lets gin say `SIZE = 'init_checkpoint'`: the preset of that name takes
-  the shape in the config of `path` (our export's encoder_config.json or an
+  the shape, positions included, in the config of `path` (our export's
+  encoder_config.json or an
   HF config.json; other formats: import them first). Silently does nothing
   when there is no such config (a size naming it is then unknown)."""
   fields = None
@@ -161,7 +162,8 @@ def register_size(path: str) -> None:
     size_presets.register_checkpoint_size(
         fields['num_layers'], fields['hidden_size'],
         fields.get('embedding_size') or fields['hidden_size'],
-        fields['num_attention_heads'], fields['intermediate_size'])
+        fields['num_attention_heads'], fields['intermediate_size'],
+        fields.get('max_position_embeddings'))
 
 
 def _generator_layers(trunk_weights, gen_fields, trunk_fields):

@@ -217,10 +217,12 @@ def test_size_init_checkpoint_takes_the_checkpoint_shape(tiny_manifest,
   _expect_refusal(tiny_manifest, tmp_path, {},
                   r"num_layers=3, intermediate_size=96 but the gin config "
                   r'builds the trunk with num_layers=2, intermediate_size=128'
-                  r" \(bind SIZE = 'init_checkpoint' and MAX_SEQ_LENGTH = "
-                  r'128\)', export=export)
+                  r" \(bind SIZE = 'init_checkpoint' \(it takes the "
+                  r"checkpoint's shape and positions\)\)", export=export)
+  # The checkpoint's 128 positions, whatever MAX_SEQ_LENGTH says (the
+  # records hold 64 tokens).
   _parse('gin/teams_tiny.gin', tiny_manifest, export,
-         "SIZE = 'init_checkpoint'")
+         "SIZE = 'init_checkpoint'", 'MAX_SEQ_LENGTH = 64')
   exp = gin_setup.build_experiment()
   trainer = runner.build_trainer(exp, strategy_builder.build_strategy(
       'one_device'))
@@ -228,5 +230,6 @@ def test_size_init_checkpoint_takes_the_checkpoint_shape(tiny_manifest,
   trunk = trainer.model.discriminator_network
   assert len(trunk.hidden_layers) == 3
   got = encoder_variables.read(trunk)
+  assert got['embeddings/position_embeddings'].shape[0] == 128
   np.testing.assert_array_equal(got['layer_2/intermediate/kernel'],
                                 weights['layer_2/intermediate/kernel'])

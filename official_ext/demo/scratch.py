@@ -1,6 +1,7 @@
-r"""The README's main job: raw text to a fine-tuning score, on bundled data.
+r"""Pretraining from scratch: raw text to a fine-tuning score, on bundled data.
 
-  python -m official_ext.demo --output_dir=out/demo      (make demo)
+  python -m official_ext.demo.scratch --output_dir=out/demo_scratch
+  (make demo-scratch)
 
 1. vocab + statically-masked TFRecords (tfrecords_tools.demo, dupe factor
    10) from WikiText-2 and the unlabelled SST-2 movie-review text
@@ -15,8 +16,9 @@ r"""The README's main job: raw text to a fine-tuning score, on bundled data.
    dev), 3 seeds each, one recipe for both (lr 1e-3, 5 epochs, length 48);
 6. the learning curve: both again on fixed class-balanced subsets of 100,
    300 and 1,000 examples (`finetune --max_train_examples`, the same subset
-   for every seed and encoder; epochs raised so each point trains at least
-   150 steps);
+   for every seed and encoder, every size of an encoder in one process;
+   epochs raised so each point trains at least 150 steps; batches padded to
+   the full length, as when the README's table was measured);
 7. print the comparison table and the learning-curve table (per size each
    encoder's median [min-max] over seeds, the gap, and whether the seed
    ranges overlap), and write `comparison.png` and `learning_curve.png`
@@ -25,7 +27,10 @@ Each stage runs as its own process and logs to `<output_dir>/logs/`. A rerun
 skips finished stages and resumes an interrupted pretraining from its last
 checkpoint; the recipe's flags are kept in `<output_dir>/recipe.json`, and a
 rerun with other values stops with one line naming them (stages of two
-recipes are never mixed). Time and measured scores: README.md ("Set-up").
+recipes are never mixed: `stages`). Time and measured scores: README.md.
+The main job (`make demo`, `adaptation`) continues a released encoder
+instead: at a 2-core budget pretraining from scratch does not beat random
+initialisation, as the table this job prints shows.
 
 Why masked LM: at this budget (4,000 steps of 32 x 64 tokens, about 1/2,000
 of ELECTRA-Small's pretraining) TEAMS and ELECTRA discriminators are still
@@ -33,11 +38,9 @@ in their collapsed phase (bench/token_cosine.py): a 3,000-step TEAMS-mini
 fine-tunes to the majority class, and it takes about 6,000 steps (20 minutes
 here) to come back to random init's level.
 """
-import csv
 import json
-import math
 import os
-import sys
+import statistics
 import time
 
 from absl import app
@@ -46,13 +49,18 @@ import tensorflow as tf
 
 from official_ext import figures
 from official_ext import learning_curve
-from official_ext import output_dir as output_dir_lib
-from official_ext import stage_process
-from official_ext.stage_process import StageError
+from official_ext.demo import results
+from official_ext.demo import stages as stages_lib
+from official_ext.finetuning import glue_tasks
+from official_ext.finetuning import grid
+from official_ext.finetuning import runner
 
 KINDS = ('pretrained', 'random')
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+SST2 = os.path.join(REPO, 'data', 'sst2')
 FLAGS = flags.FLAGS
+BATCH_SIZE = 32
 
 
 def define_flags(flag_values=FLAGS):
@@ -96,32 +104,8 @@ def define_flags(flag_values=FLAGS):
                        flag_values=flag_values)
 
 
-def run_stage(name, args, log_dir):
-  """Runs `python -m ...args` with its output in `<log_dir>/<name>.log`."""
-  stage_process.run_module(name, args, log_dir)
-
-
-def run_stages(stage_list, log_dir, label='demo'):
-  """Runs each `(name, done marker, args)` stage whose marker is missing."""
-  for name, marker, args in stage_list:
-    if tf.io.gfile.exists(marker):
-      print(f'[{label}] {name}: already done ({marker})', flush=True)
-      continue
-    run_stage(name, args, log_dir)
-
-
-def run_job(stage_list, out, program, label='demo'):
-  """`run_stages` with logs in `<out>/logs`; a failed stage exits 1 with its
-  message."""
-  try:
-    run_stages(stage_list, os.path.join(out, 'logs'), label)
-  except StageError as e:
-    print(f'{program}: error: {e}', file=sys.stderr, flush=True)
-    sys.exit(1)
-
-
 def stages(out):
-  """(name, done-marker path, module args) of every stage, in order."""
+  """Every stage, in order (`stages_lib.Stage`)."""
   data = os.path.join(out, 'data')
   manifest = os.path.join(data, 'data', 'manifest.json')
   vocab = os.path.join(data, 'vocab.txt')
@@ -129,59 +113,69 @@ def stages(out):
   steps = FLAGS.pretrain_steps
   result = [
       # Marker: the held-out records, written after the training ones.
-      ('data', os.path.join(data, 'heldout', 'manifest.json'),
-       ['tfrecords_tools.demo', f'--output_dir={data}',
-        f'--dupe_factor={FLAGS.dupe_factor}']),
-      ('pretrain', os.path.join(pretrain, f'ckpt-{steps}.index'),
-       ['official_ext.train', f'--gin_file={FLAGS.pretrain_gin}',
-        f'--data_manifest={manifest}', f'--model_dir={pretrain}',
-        f'--gin_bindings=TRAIN_STEPS = {steps}',
-        f'--gin_bindings=BATCH_SIZE = {FLAGS.pretrain_batch_size}',
-        f'--gin_bindings=WARMUP_STEPS = {max(1, steps // 10)}',
-        '--gin_bindings=LOG_INTERVAL = 100',
-        f'--gin_bindings=CHECKPOINT_INTERVAL = {_round(steps // 3)}',
-        f'--gin_bindings=EVAL_INTERVAL = {_round(steps)}']),
-      ('heldout_eval', heldout_metrics_path(out),
-       ['official_ext.train', f'--gin_file={FLAGS.pretrain_gin}',
-        f'--data_manifest={manifest}',
-        f"--eval_data_manifest={os.path.join(data, 'heldout', 'manifest.json')}",
-        f'--model_dir={pretrain}', '--mode=eval',
-        f'--metrics_json={heldout_metrics_path(out)}',
-        f'--gin_bindings=BATCH_SIZE = {FLAGS.pretrain_batch_size}',
-        '--gin_bindings=EVAL_STEPS = -1']),
+      stages_lib.Stage.of(
+          'data', os.path.join(data, 'heldout', 'manifest.json'),
+          ['tfrecords_tools.demo', f'--output_dir={data}',
+           f'--dupe_factor={FLAGS.dupe_factor}']),
+      stages_lib.Stage.of(
+          'pretrain', os.path.join(pretrain, f'ckpt-{steps}.index'),
+          ['official_ext.train', f'--gin_file={FLAGS.pretrain_gin}',
+           f'--data_manifest={manifest}', f'--model_dir={pretrain}',
+           f'--gin_bindings=TRAIN_STEPS = {steps}',
+           f'--gin_bindings=BATCH_SIZE = {FLAGS.pretrain_batch_size}',
+           f'--gin_bindings=WARMUP_STEPS = {max(1, steps // 10)}',
+           '--gin_bindings=LOG_INTERVAL = 100',
+           f'--gin_bindings=CHECKPOINT_INTERVAL = {_round(steps // 3)}',
+           f'--gin_bindings=EVAL_INTERVAL = {_round(steps)}']),
+      stages_lib.Stage.of(
+          'heldout_eval', heldout_metrics_path(out),
+          ['official_ext.train', f'--gin_file={FLAGS.pretrain_gin}',
+           f'--data_manifest={manifest}',
+           '--eval_data_manifest=' +
+           os.path.join(data, 'heldout', 'manifest.json'),
+           f'--model_dir={pretrain}', '--mode=eval',
+           f'--metrics_json={heldout_metrics_path(out)}',
+           f'--gin_bindings=BATCH_SIZE = {FLAGS.pretrain_batch_size}',
+           '--gin_bindings=EVAL_STEPS = -1']),
   ]
   for kind, extra in (('pretrained', []), ('random', ['--random_init'])):
     export = os.path.join(out, 'export', kind)
-    result.append((f'export_{kind}',
-                   os.path.join(export, 'encoder_config.json'),
-                   ['official_ext.export', f'--model_dir={pretrain}',
-                    f'--output_dir={export}'] + extra))
+    result.append(stages_lib.Stage.of(
+        f'export_{kind}', os.path.join(export, 'encoder_config.json'),
+        ['official_ext.export', f'--model_dir={pretrain}',
+         f'--output_dir={export}'] + extra))
   for kind in KINDS:
-    result.append((f'finetune_{kind}',
-                   os.path.join(out, 'finetune', kind, 'summary.json'),
-                   _finetune_args(out, kind, vocab, FLAGS.epochs)))
-  for size in curve_sizes():
-    epochs = curve_epochs(size, FLAGS.epochs, FLAGS.curve_min_steps)
-    for kind in KINDS:
-      model_dir = curve_dir(out, kind, size)
-      result.append((f'curve_{kind}_n{size}',
-                     os.path.join(model_dir, 'summary.json'),
-                     _finetune_args(out, kind, vocab, epochs, model_dir) +
-                     [f'--max_train_examples={size}']))
+    result.append(finetune_stage(out, kind, vocab))
   return result
 
 
-def _finetune_args(out, kind, vocab, epochs, model_dir=None):
-  """`official_ext.finetune` on the SST-2 sample with the demo's recipe."""
-  return ['official_ext.finetune', '--task=glue/sst2',
+def finetune_stage(out, kind, vocab):
+  """`official_ext.finetune` of one encoder on the SST-2 sample with the
+  demo's recipe, every curve size and the whole set in one process; done
+  when every run has its run.json."""
+  model_dir = os.path.join(out, 'finetune', kind)
+  sizes = curve_sizes()
+  args = ['official_ext.finetune', '--task=glue/sst2',
           f"--init_checkpoint={os.path.join(out, 'export', kind)}",
-          f'--vocab_file={vocab}',
-          f"--data_dir={os.path.join(REPO, 'data', 'sst2')}",
-          f"--model_dir={model_dir or os.path.join(out, 'finetune', kind)}",
-          f'--seeds={FLAGS.seeds}', f'--epochs={epochs}',
+          f'--vocab_file={vocab}', f'--data_dir={SST2}',
+          f'--model_dir={model_dir}', f'--seeds={FLAGS.seeds}',
+          f'--epochs={FLAGS.epochs}',
           f'--learning_rates={FLAGS.learning_rate}',
           f'--dropout_rate={FLAGS.dropout_rate}',
-          f'--max_seq_length={FLAGS.max_seq_length}']
+          f'--max_seq_length={FLAGS.max_seq_length}',
+          f"--max_train_examples={','.join(map(str, sizes + ['all']))}",
+          f'--min_train_steps={FLAGS.curve_min_steps}',
+          '--notrim_padding']
+  task = glue_tasks.parse_task('glue/sst2')
+  markers = []
+  for size in sizes + [0]:
+    points = grid.expand([FLAGS.learning_rate], [BATCH_SIZE], [FLAGS.epochs],
+                         FLAGS.seeds, max_train_examples=size,
+                         min_train_steps=FLAGS.curve_min_steps,
+                         num_train=size or _sst2_train_examples())
+    markers += [os.path.join(grid.run_dir(model_dir, task, p),
+                             runner.RUN_FILE) for p in points]
+  return stages_lib.Stage.of(f'finetune_{kind}', markers, args)
 
 
 def curve_sizes():
@@ -202,18 +196,8 @@ def curve_sizes():
 
 
 def _sst2_train_examples():
-  with tf.io.gfile.GFile(os.path.join(REPO, 'data', 'sst2', 'train.tsv')) as f:
+  with tf.io.gfile.GFile(os.path.join(SST2, 'train.tsv')) as f:
     return sum(1 for line in f.read().split('\n')[1:] if line.strip())
-
-
-def curve_epochs(size, epochs, min_steps, batch_size=32):
-  """`epochs`, raised so that `size` examples give at least `min_steps`
-  steps of `batch_size`: e.g. (100, 8, 200) -> 64, (1000, 8, 200) -> 8."""
-  return max(epochs, math.ceil(min_steps * batch_size / size))
-
-
-def curve_dir(out, kind, size):
-  return os.path.join(out, 'curve', kind, f'n{size}')
 
 
 def _round(steps):
@@ -249,61 +233,43 @@ def heldout_table(out):
           '|---|---|---|\n' + '\n'.join(rows))
 
 
+def _scores(out):
+  """{kind: {training examples: [seed scores]}}."""
+  return {kind: results.scores([os.path.join(out, 'finetune', kind)])
+          for kind in KINDS}
+
+
 def compare(out):
-  """The comparison table (markdown) and plot of both fine-tunings."""
-  rows, scores = [], {}
-  for kind in KINDS:
-    with tf.io.gfile.GFile(
-        os.path.join(out, 'finetune', kind, 'summary.json')) as f:
-      summary = json.load(f)['tasks']['glue/sst2']
-    config = summary['configs'][0]
-    scores[kind] = _seed_scores(os.path.join(out, 'finetune', kind))
-    rows.append(f"| {kind} encoder | {config['ok']} | "
-                f"{summary['median']['score']:.1f} | "
-                f"{config['mean']:.1f} ± {config['std']:.1f} | "
-                f"{config['min']:.1f} | {config['max']:.1f} |")
+  """The comparison table (markdown) and plot on the whole training set."""
+  full = _sst2_train_examples()
+  rows, whole = [], {}
+  for kind, by_size in _scores(out).items():
+    scores = whole[kind] = by_size.get(full, [])
+    mean = statistics.fmean(scores) if scores else float('nan')
+    std = statistics.pstdev(scores) if scores else float('nan')
+    rows.append(f'| {kind} encoder | {len(scores)}/{FLAGS.seeds} | '
+                f'{statistics.median(scores) if scores else float("nan"):.1f}'
+                f' | {mean:.1f} ± {std:.1f} | '
+                f'{min(scores, default=float("nan")):.1f} | '
+                f'{max(scores, default=float("nan")):.1f} |')
   table = ('| SST-2 sample, dev accuracy (%) | seeds | median | mean ± std |'
            ' min | max |\n|---|---|---|---|---|---|\n' + '\n'.join(rows))
   plot = os.path.join(out, 'comparison.png')
-  _plot(scores, plot)
+  _plot(whole, plot)
   return table, plot
-
-
-def _seed_scores(model_dir):
-  return [score for _, score in _finished_runs(model_dir)]
-
-
-def _finished_runs(model_dir):
-  """(training examples, score) of each finished run in `model_dir`."""
-  with tf.io.gfile.GFile(os.path.join(model_dir, 'results.csv')) as f:
-    rows = [r for r in csv.DictReader(f) if r['status'] == 'ok']
-  return [(_num_train(r['run_dir']), float(r['score'])) for r in rows]
-
-
-def _num_train(run_dir):
-  with tf.io.gfile.GFile(os.path.join(run_dir, 'run.json')) as f:
-    return json.load(f).get('num_train')
 
 
 def curve(out):
   """The learning curve (markdown table, PNG path): every curve point and
   the whole-set comparison, per encoder."""
-  scores, full_size, sizes = {}, 0, curve_sizes()
-  for kind in KINDS:
-    dirs = [os.path.join(out, 'finetune', kind)] + [
-        curve_dir(out, kind, size) for size in sizes]
-    scores[kind] = {}
-    for model_dir in dirs:
-      for size, score in _finished_runs(model_dir):
-        scores[kind].setdefault(size, []).append(score)
-    full_size = max(full_size, max(scores[kind]))
-  curves = learning_curve.points(scores)
+  curves = learning_curve.points(_scores(out))
   metric = 'SST-2 sample dev accuracy (%)'
   path = os.path.join(out, 'learning_curve.png')
   learning_curve.plot(curves, path, metric,
                       f'{model_label()}: pretrained vs random, by labelled '
                       'data')
-  return learning_curve.table(curves, metric, full_size), path
+  return (learning_curve.table(curves, metric, _sst2_train_examples()),
+          path)
 
 
 def _plot(scores, path):
@@ -311,7 +277,8 @@ def _plot(scores, path):
   figure, axes = pyplot.subplots(figsize=(5, 3.5))
   for index, (kind, values) in enumerate(scores.items()):
     axes.scatter([index] * len(values), values, label=kind)
-    axes.hlines(sorted(values)[len(values) // 2], index - 0.2, index + 0.2)
+    if values:
+      axes.hlines(sorted(values)[len(values) // 2], index - 0.2, index + 0.2)
   axes.set_xticks(range(len(scores)), [f'{k} encoder' for k in scores])
   axes.set_ylabel('SST-2 sample dev accuracy (%)')
   axes.set_title(f'{model_label()} pretraining vs random initialisation')
@@ -319,36 +286,17 @@ def _plot(scores, path):
   figures.save_png(figure, path)
 
 
-# Flags whose change invalidates finished stages (--curve_sizes only adds or
-# drops curve stages, each in a folder of its own size).
+# Flags whose change invalidates finished stages (--curve_sizes only adds
+# or drops curve runs, each in a folder of its own size).
 RECIPE_FLAGS = ('pretrain_gin', 'pretrain_steps', 'pretrain_batch_size',
                 'seeds', 'epochs', 'learning_rate', 'dupe_factor',
                 'dropout_rate', 'max_seq_length', 'curve_min_steps')
-RECIPE_FILE = 'recipe.json'
 
 
 def check_recipe(out):
-  """Records the recipe in `<out>/recipe.json`; raises `app.UsageError`
-  (one line naming each changed flag) when `out` holds stages of another
-  recipe, which a rerun would otherwise mix with this one's."""
-  recipe = {name: FLAGS[name].value for name in RECIPE_FLAGS}
-  path = os.path.join(out, RECIPE_FILE)
-  if tf.io.gfile.exists(path):
-    with tf.io.gfile.GFile(path) as f:
-      before = json.load(f)
-    changed = [f'--{k}={recipe[k]} (was {before.get(k)})' for k in recipe
-               if before.get(k) != recipe[k]]
-    if changed:
-      raise app.UsageError(
-          f'{out} holds a demo run with another recipe: {", ".join(changed)}'
-          '; choose another --output_dir or remove it')
-    return
-  if tf.io.gfile.exists(os.path.join(out, 'data')):
-    raise app.UsageError(
-        f'{out} holds demo stages but no {RECIPE_FILE} (an older version '
-        'made them, with another recipe); choose another --output_dir or '
-        'remove it')
-  output_dir_lib.write_json(path, recipe)
+  """`stages_lib.check_recipe` with this job's recipe flags."""
+  stages_lib.check_recipe(out, {k: FLAGS[k].value for k in RECIPE_FLAGS},
+                          os.path.join(out, 'data'))
 
 
 def main(argv):
@@ -359,7 +307,7 @@ def main(argv):
     out = os.path.abspath(out)
   start = time.time()
   check_recipe(out)
-  run_job(stages(out), out, 'official_ext.demo')
+  stages_lib.run_job(stages(out), out, 'official_ext.demo.scratch')
   print('\nPretraining on held-out records (every 10th document of '
         'WikiText-2 and the unlabelled SST-2 text, never trained on):\n\n'
         + heldout_table(out))
@@ -369,8 +317,8 @@ def main(argv):
   table, plot = curve(out)
   print('\nLearning curve (dev accuracy vs labelled training examples):\n\n'
         + table)
-  print(f'\nplot: {plot}\nreports: {out}/curve/*/n*/results.md\n'
-        f'[demo] all done in {time.time() - start:.0f}s', flush=True)
+  print(f'\nplot: {plot}\n[demo] all done in {time.time() - start:.0f}s',
+        flush=True)
 
 
 if __name__ == '__main__':
