@@ -45,9 +45,6 @@ from official_ext.demo import adaptation_report
 from official_ext.demo import released_encoder
 from official_ext.demo import stages as stages_lib
 from official_ext.export import encoder_export
-from official_ext.finetuning import glue_tasks
-from official_ext.finetuning import grid
-from official_ext.finetuning import runner
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -254,15 +251,9 @@ def finetune_stage(out, name, vocab, lower_case):
            f'--min_train_steps={FLAGS.curve_min_steps}',
            f'--length_group_batches={FLAGS.length_group_batches}',
            f'--mixed_precision={FLAGS.mixed_precision}'])
-  task = glue_tasks.parse_task(TASK)
-  markers = []
-  for size in sizes + [0]:
-    points = grid.expand([FLAGS.learning_rate], [BATCH_SIZE], [FLAGS.epochs],
-                         FLAGS.seeds, max_train_examples=size,
-                         min_train_steps=FLAGS.curve_min_steps,
-                         num_train=size or available)
-    markers += [os.path.join(grid.run_dir(model_dir, task, p),
-                             runner.RUN_FILE) for p in points]
+  markers = stages_lib.finetune_markers(
+      model_dir, TASK, FLAGS.learning_rate, BATCH_SIZE, FLAGS.epochs,
+      FLAGS.seeds, sizes, FLAGS.curve_min_steps, available)
   return stages_lib.Stage.of(f'finetune_{name}', markers, args)
 
 

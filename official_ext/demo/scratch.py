@@ -51,9 +51,6 @@ from official_ext import figures
 from official_ext import learning_curve
 from official_ext.demo import results
 from official_ext.demo import stages as stages_lib
-from official_ext.finetuning import glue_tasks
-from official_ext.finetuning import grid
-from official_ext.finetuning import runner
 
 KINDS = ('pretrained', 'random')
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -166,15 +163,9 @@ def finetune_stage(out, kind, vocab):
           f"--max_train_examples={','.join(map(str, sizes + ['all']))}",
           f'--min_train_steps={FLAGS.curve_min_steps}',
           '--notrim_padding']
-  task = glue_tasks.parse_task('glue/sst2')
-  markers = []
-  for size in sizes + [0]:
-    points = grid.expand([FLAGS.learning_rate], [BATCH_SIZE], [FLAGS.epochs],
-                         FLAGS.seeds, max_train_examples=size,
-                         min_train_steps=FLAGS.curve_min_steps,
-                         num_train=size or _sst2_train_examples())
-    markers += [os.path.join(grid.run_dir(model_dir, task, p),
-                             runner.RUN_FILE) for p in points]
+  markers = stages_lib.finetune_markers(
+      model_dir, 'glue/sst2', FLAGS.learning_rate, BATCH_SIZE, FLAGS.epochs,
+      FLAGS.seeds, sizes, FLAGS.curve_min_steps, _sst2_train_examples())
   return stages_lib.Stage.of(f'finetune_{kind}', markers, args)
 
 

@@ -23,6 +23,9 @@ import tensorflow as tf
 
 from official_ext import output_dir as output_dir_lib
 from official_ext import stage_process
+from official_ext.finetuning import glue_tasks
+from official_ext.finetuning import grid
+from official_ext.finetuning import runner
 from official_ext.stage_process import StageError  # pylint: disable=unused-import
 
 SECONDS_FILE = 'stage_seconds.json'
@@ -44,6 +47,26 @@ class Stage:
 
   def done(self) -> bool:
     return all(tf.io.gfile.exists(path) for path in self.markers)
+
+
+def finetune_markers(model_dir: str, task_name: str, learning_rate: float,
+                     batch_size: int, epochs: int, seeds: int,
+                     sizes: Sequence[int], min_train_steps: int,
+                     available: int) -> List[str]:
+  """The run.json of every run one `official_ext.finetune` call writes in
+  `model_dir` (one learning rate, batch size and epochs; `sizes`
+  subsets and the whole set of `available` examples): the fine-tuning
+  stage is done when they all exist."""
+  task = glue_tasks.parse_task(task_name)
+  markers = []
+  for size in list(sizes) + [0]:
+    points = grid.expand([learning_rate], [batch_size], [epochs], seeds,
+                         max_train_examples=size,
+                         min_train_steps=min_train_steps,
+                         num_train=size or available)
+    markers += [os.path.join(grid.run_dir(model_dir, task, p),
+                             runner.RUN_FILE) for p in points]
+  return markers
 
 
 def stage_seconds(out: str) -> Dict[str, float]:

@@ -233,3 +233,23 @@ def test_size_init_checkpoint_takes_the_checkpoint_shape(tiny_manifest,
   assert got['embeddings/position_embeddings'].shape[0] == 128
   np.testing.assert_array_equal(got['layer_2/intermediate/kernel'],
                                 weights['layer_2/intermediate/kernel'])
+
+
+@pytest.mark.parametrize('gin_file, trunk_of', [
+    ('gin/continue/mlm.gin', lambda m: m.discriminator_network),
+    ('gin/continue/teams.gin', lambda m: m.discriminator_network)])
+def test_continue_gins_take_the_checkpoint_shape_and_positions(
+    tiny_manifest, tmp_path, gin_file, trunk_of):
+  """The continued-pretraining gins need nothing but the checkpoint: a
+  3-layer encoder of 128 positions continues on 64-token records."""
+  shape = dict(_TINY, num_layers=3, intermediate_size=96)
+  export, weights = _exported(tmp_path, 'released', shape, seed=7)
+  _parse(gin_file, tiny_manifest, export)
+  exp = gin_setup.build_experiment()
+  trainer = runner.build_trainer(exp, strategy_builder.build_strategy(
+      'one_device'))
+  warm_start.apply(trainer, exp)
+  got = encoder_variables.read(trunk_of(trainer.model))
+  assert got['embeddings/position_embeddings'].shape[0] == 128
+  for key in ('layer_2/intermediate/kernel', 'embeddings/word_embeddings'):
+    np.testing.assert_array_equal(got[key], weights[key])
