@@ -2,8 +2,8 @@ r"""The README's main job: raw text to a fine-tuning score, on bundled data.
 
   python -m official_ext.demo --output_dir=out/demo      (make demo)
 
-1. vocab + statically-masked TFRecords (tfrecords_tools.demo, dupe factor
-   10) from WikiText-2 and the unlabelled SST-2 movie-review text
+1. vocab + statically-masked TFRecords (tfrecords_tools.s0_prep.demo, dupe
+   factor 10) from WikiText-2 and the unlabelled SST-2 movie-review text
    (data/sst2/unlabelled.bert.txt: in-domain text for the fine-tuning task,
    no dev-sample text in it); every 10th document is held out;
 2. pretrain BERT-mini, masked LM (gin/bert_mini_mlm.gin: 2 layers x 128)
@@ -130,7 +130,7 @@ def stages(out):
   result = [
       # Marker: the held-out records, written after the training ones.
       ('data', os.path.join(data, 'heldout', 'manifest.json'),
-       ['tfrecords_tools.demo', f'--output_dir={data}',
+       ['tfrecords_tools.s0_prep.demo', f'--output_dir={data}',
         f'--dupe_factor={FLAGS.dupe_factor}']),
       ('pretrain', os.path.join(pretrain, f'ckpt-{steps}.index'),
        ['official_ext.train', f'--gin_file={FLAGS.pretrain_gin}',

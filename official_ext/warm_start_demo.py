@@ -66,7 +66,7 @@ def stages(out, base_steps, continue_steps, dupe_factor, epochs):
   finetune = os.path.join(out, 'finetune')
   return [
       ('base_data', base_manifest,
-       ['tfrecords_tools.demo', f'--output_dir={base_data}',
+       ['tfrecords_tools.s0_prep.demo', f'--output_dir={base_data}',
         f"--corpus={_CORPUS.format('valid')}",
         f'--dupe_factor={dupe_factor}']),
       ('base_pretrain',

@@ -3,8 +3,8 @@ import dataclasses
 from typing import Tuple
 
 from official_ext.data import features
-from tfrecords_tools import line_decoding
-from tfrecords_tools import sentence_pairing
+from tfrecords_tools.s1_sources import line_decoding
+from tfrecords_tools.s3_instances import sentence_pairing
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Optional, Sequence, Tuple
 import tensorflow as tf
 
 from official_ext.data import pretrain_reader
-from tfrecords_tools import vocab as vocab_lib
+from tfrecords_tools.s2_tokens import vocab as vocab_lib
 
 NO_DATA_HELP = ('pass --data_manifest=PATH/manifest.json (or bind '
                 "DATA_MANIFEST = '...', or pretrain_data.input_path with "

@@ -38,7 +38,7 @@ from official_ext.interchange import hf_format
 from official_ext.interchange import model_garden_names as names
 from official_ext.modeling.models import size_presets
 from official_ext.trainer import data_setup
-from tfrecords_tools import vocab as vocab_lib
+from tfrecords_tools.s2_tokens import vocab as vocab_lib
 
 
 class WarmStartError(ValueError):

@@ -23,9 +23,9 @@ from official_ext.data import features as F
 from tests.tfrecords_tools import builder_fixtures as fx
 from tfrecords_tools import build_config
 from tfrecords_tools import create_pretraining_data as cpd
-from tfrecords_tools import line_decoding
-from tfrecords_tools import sentence_pairing
-from tfrecords_tools import vocab as vocab_lib
+from tfrecords_tools.s1_sources import line_decoding
+from tfrecords_tools.s2_tokens import vocab as vocab_lib
+from tfrecords_tools.s3_instances import sentence_pairing
 
 L, P = 24, 4
 VOCAB = vocab_lib.load_vocab(fx.VOCAB)

@@ -13,7 +13,7 @@ from official_ext.data import features as F
 from tests.tfrecords_tools import builder_fixtures as fx
 from tfrecords_tools import build_config
 from tfrecords_tools import create_pretraining_data as cpd
-from tfrecords_tools import line_decoding
+from tfrecords_tools.s1_sources import line_decoding
 
 
 def _shards(out):
