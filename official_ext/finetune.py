@@ -50,6 +50,7 @@ from official_ext.finetuning import runner
 from official_ext.finetuning import squad_data
 from official_ext.finetuning import superglue_data
 from official_ext.finetuning import superglue_tasks
+from official_ext.finetuning import task_names
 from official_ext.finetuning import train_subset
 
 FLAGS = flags.FLAGS
@@ -155,7 +156,7 @@ def finetune(flag_values) -> dict:
     return reporting.write_report(flag_values.model_dir)
   if not flag_values.task:
     raise grid.GridError('--task is required')
-  tasks = [glue_tasks.parse_task(name) for name in flag_values.task]
+  tasks = [task_names.parse_task(name) for name in flag_values.task]
   subset_size = flag_values.max_train_examples
   if subset_size is not None:
     _check_subset_tasks(tasks, subset_size)

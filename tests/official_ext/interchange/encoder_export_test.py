@@ -6,7 +6,7 @@ import tensorflow as tf
 from official.nlp.tasks import sentence_prediction
 from official.projects.teams import teams
 
-from official_ext.export import encoder_export
+from official_ext.interchange import encoder_export
 from official_ext.modeling.models import bert_mlm_pretrainer
 from official_ext.modeling.models import pretrainer_config
 from official_ext.modeling.networks import task_conditioned_embedding as tce

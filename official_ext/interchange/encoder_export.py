@@ -16,6 +16,11 @@ Two artefacts under `output_dir`:
     same three inputs; `vocab_file` and `do_lower_case` are attached.
 For TEAMS the trunk's last layer is the MWS representation (the paper
 exports it; the RTD branch is dropped).
+
+The layout is the package's own interchange format: `official_ext.export`
+(the CLI) writes it, and the trainer's warm start, fine-tuning and
+multi-task training read it (`export_layout` converts it to and from
+`EncoderWeights`), so it lives here, below all of them.
 """
 
 import dataclasses
