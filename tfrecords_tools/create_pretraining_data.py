@@ -81,6 +81,12 @@ def define_flags():
   flags.DEFINE_float("corruption_rate", _D.corruption_rate,
                      "TCP/SCP: share of a corrupted sequence's tokens changed.")
   flags.DEFINE_float("tgs_prob", _D.tgs_prob, "TGS: trigram choice probability.")
+  flags.DEFINE_enum("corruption_view", _D.corruption_view,
+                    list(features.CORRUPTION_VIEWS),
+                    "With tcp/scp/tgs labels: 'separate' writes the plain "
+                    "input and the corrupted/shuffled one (corrupted_* keys; "
+                    "each run reads the one its tasks call for, as in "
+                    "olfmlm); 'shared' writes only the changed input.")
   flags.DEFINE_integer("num_shards", _D.num_shards, "Output files.")
   flags.DEFINE_integer("num_workers", max(1, os.cpu_count() or 1),
                        "Transform processes (local runner).")
@@ -125,6 +131,7 @@ def config_from_flags() -> build_config.BuildConfig:
       aux_labels=tuple(aux), tf_rescale_scope=FLAGS.tf_rescale_scope,
       corruption_prob=FLAGS.corruption_prob,
       corruption_rate=FLAGS.corruption_rate, tgs_prob=FLAGS.tgs_prob,
+      corruption_view=FLAGS.corruption_view,
       num_shards=FLAGS.num_shards, docs_per_chunk=FLAGS.docs_per_chunk,
       max_undecodable_share=FLAGS.max_undecodable_share)
 

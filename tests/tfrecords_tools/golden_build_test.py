@@ -6,7 +6,14 @@ auxiliary label and with the labels that leave `input_ids` alone, and each
 shard's sha256 is compared with `golden/shards.json`, recorded from the
 builder before its modules moved into sub-packages. The local runner with
 several workers (through the CLI) and the Beam runner must give the same
-bytes. A deliberate change of the builder's output regenerates the file:
+bytes.
+
+Every label is built with `corruption_view="shared"`, the layout of that
+builder (one input, corrupted and trigram-shuffled); the default layout
+since then ("separate") adds the plain input beside it, and
+`s5_records/corruption_view_test.py` shows each of its views equals one of
+these golden builds. A deliberate change of the builder's output
+regenerates the file:
 
   python -m tests.tfrecords_tools.golden_build_test
 """
@@ -33,6 +40,8 @@ PAIR_MODES = ("none", "nsp", "asp", "so", "sdp", "consecutive")
 LABEL_SETS = {"all": ("tf", "tf_idf", "cap", "token_length", "tcp", "scp",
                       "tgs"),
               "input_kept": ("tf", "tf_idf", "cap", "token_length")}
+# The one-input layout of the builder the golden file was recorded from.
+CORRUPTION_VIEW = {"all": "shared", "input_kept": "separate"}
 SETTINGS = dict(max_seq_length=32, max_predictions_per_seq=5, dupe_factor=2,
                 num_shards=2, docs_per_chunk=2, random_seed=7)
 SHUFFLE_BUFFER = 30
@@ -45,6 +54,7 @@ def _key(pair_mode, label_set):
 def _config(pair_mode, label_set):
   return build_config.BuildConfig(pair_mode=pair_mode,
                                   aux_labels=LABEL_SETS[label_set],
+                                  corruption_view=CORRUPTION_VIEW[label_set],
                                   **SETTINGS)
 
 
@@ -109,6 +119,7 @@ def test_cli_with_workers_matches_golden(tmp_path):
       [sys.executable, "-m", "tfrecords_tools.create_pretraining_data",
        f"--input_file={CORPUS}", f"--vocab_file={fx.VOCAB}",
        f"--output_dir={out}", "--pair_mode=so", "--aux_labels=all",
+       "--corruption_view=shared",
        "--num_workers=2", f"--shuffle_buffer={SHUFFLE_BUFFER}", *args],
       cwd=fx.REPO, capture_output=True, text=True, timeout=300,
       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))

@@ -5,6 +5,13 @@ tensorflow_text's FastBertTokenizer, without importing TensorFlow, so the
 builder starts in well under a second and a few hundred MB. Byte offsets into
 the original text give each token's capitalisation (from the cased text even
 when the vocab is uncased) and the length of [UNK] spans.
+
+These are the Cap and TLP labels (olfmlm "cap", "wlen"): per token of the
+text, gathered onto the view a run reads (the plain input, or the
+corrupted/shuffled one of a run that trains TCP/SCP/TGS, where they move
+with their token; a random TCP token has Cap 0 and its own length). olfmlm
+reads the same one input per run; its corruption leaves these labels in
+place.
 """
 from typing import List
 

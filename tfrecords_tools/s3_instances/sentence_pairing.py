@@ -3,8 +3,15 @@
 Works at sentence granularity on token ranges only: a sentence is a
 `(start, end)` range into the token arrays of its chunk (see
 `tokenized_chunk.py`), so nothing here touches token ids. The output of one
-call is the instances of one dupe of one document; `assembly.py` turns their
-ranges into token rows.
+call is the instances of one dupe of one document; `row_assembly.py` turns
+their ranges into token rows.
+
+Inputs. The pair label (`next_sentence_labels`) is one per record and
+belongs to both views of it: the sentence task (NSP/ASP/SO/SDP, and QT/FS
+on `consecutive` pairs) reads the pooled output of the view its run gets,
+corrupted/shuffled only when the run also trains TCP/SCP/TGS. olfmlm's
+sentence tasks read the one input of their run the same way (SCP's own
+label: `s4_labels/corruption.py`).
 
 Modes (label conventions in `PAIR_MODES`):
   none         full packing: contiguous sentences fill one segment; a sentence

@@ -9,6 +9,21 @@ tokens)) tokens (TCP label 1 on each changed position):
            cut so the row still fits.
 Corrupted positions are never masked. Works in place on one row of source
 indices (see row_assembly).
+
+Inputs. olfmlm corrupts only when a run trains tc or sc (`set_args`), and a
+run has ONE input per example that every task reads in one forward pass
+(`forward_step`): MLM, SBO, TF, Cap, the sentence task... of a run that
+trains TCP see the corrupted tokens; a run that does not never sees any.
+Here the corruption goes to the records' changed view (`corrupted_*` keys,
+`--corruption_view=separate`, the default) beside the plain input; a run
+that reads tcp/scp labels gets the changed view for all of its tasks, every
+other run the plain input (`features.view_prefix`). Deliberate differences:
+corrupted positions are never masked (olfmlm's check meant to, but never
+matches); the other labels follow their token through a swap or insert
+(olfmlm leaves them in place, so they label the wrong token), a random
+token takes TF/TF-IDF/Cap 0 and its own TLP; olfmlm draws one operation per
+segment and one corruption flag per example (both QT/FS halves), this module
+one operation per sequence and one flag per sequence.
 """
 import numpy as np
 

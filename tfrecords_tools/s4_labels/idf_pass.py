@@ -2,7 +2,9 @@
 
 Runs once before the build when TF-IDF labels are on and no reusable IDF file
 exists; the counts are saved (`term_frequency.save_idf`) so later builds on
-the same corpus and vocab skip it.
+the same corpus and vocab skip it. The counts come from the documents'
+own tokens, before any view is made (`term_frequency` says which input the
+TF-IDF task reads).
 """
 import time
 

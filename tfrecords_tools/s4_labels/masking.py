@@ -8,6 +8,12 @@ Positions are returned in increasing order, padded with weight 0.
 Whole-word masking takes words in random order while they fit in k (a word
 that would overflow ends the selection: slightly fewer predictions than BERT's
 reference, which skips it and tries later words).
+
+Inputs. Each view of a record is masked on its own: the plain input, and the
+changed view after TCP/SCP corruption and TGS shuffle (positions they
+changed are not maskable). MLM, and SBO, which predicts the same positions,
+train on the view their run gets: as in olfmlm, where MLM reads the run's one
+input, corrupted/shuffled exactly when the run trains TCP/SCP/TGS.
 """
 import numpy as np
 

@@ -6,6 +6,13 @@ A token absent from the counting pass gets df = 1, i.e. the largest idf,
 ln(N_docs) (it is at least as rare as the rarest counted token).
 Both are min-max rescaled to [0, 10]: 10 * (x - min) / (max - min + 1e-8),
 min/max over the document (paper; default) or over the sentence (olfmlm code).
+
+Inputs. A token's label is computed on the document's own tokens and
+gathered onto whichever view a run reads: the plain input, or, for a run
+that also trains TCP/SCP/TGS, the corrupted/shuffled one, where labels move
+with their token and a random token (TCP replace/insert) gets 0. olfmlm's TF
+head reads the same single input of its run, but its corruption leaves the
+labels in place (after a swap or insert they label the wrong token).
 """
 import json
 

@@ -8,6 +8,15 @@ the label at the trigram's third token (weight 1 there, 0 elsewhere).
 
 Identity is class 0, as in olfmlm's class table: an unchanged trigram is a
 legitimate example ("not shuffled") and keeps the six classes equiprobable.
+
+Inputs. olfmlm shuffles only when a run trains tgs, in the one input every
+task of that run reads (after masking, so its MLM labels stay behind when a
+trigram holding a kept or random-replaced MLM token moves). Here the shuffle
+happens before masking on the records' changed view (with the TCP/SCP
+corruption when those labels are on too): a run that reads tgs labels gets
+that view for all of its tasks, other runs the unshuffled plain input.
+Shuffled positions are never masked; every other label moves with its token
+(as olfmlm moves its token labels).
 """
 import numpy as np
 

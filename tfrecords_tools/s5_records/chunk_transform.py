@@ -8,7 +8,12 @@ doc_index), so the output does not depend on which worker or runner made it.
 Per document: too short for the pair mode -> skipped (counted); else
 `dupe_factor` rounds of instances whose rows are corrupted (TCP/SCP),
 trigram-shuffled (TGS) and masked, vectorised over up to `max_rows` rows at a
-time, and every label is gathered from the per-token arrays.
+time, and every label is gathered from the per-token arrays (TF/TF-IDF
+computed once per chunk). With TCP/SCP/TGS labels and the default
+`corruption_view="separate"` the same rows are also written plain (no
+corruption, no shuffle, their own masks), the changed view under
+`features.CORRUPTED_PREFIX`; each view draws from a generator of its own,
+seeded alike, so it equals the build of that view alone.
 """
 import collections
 import dataclasses
@@ -50,12 +55,17 @@ class ChunkResult:
   report: build_report.BuildReport
 
 
-def document_seeds(random_seed: int, file_index: int, doc_index: int):
-  """(python Random, numpy Generator) for one document."""
+def document_seeds(random_seed: int, file_index: int, doc_index: int,
+                   views: int = 1):
+  """(python Random, numpy Generator per view) for one document.
+
+  Every view's Generator starts from the same seed, so each view of a record
+  draws what a build writing only that view would draw.
+  """
   seq = np.random.SeedSequence([random_seed, file_index, doc_index])
   py_seed, np_seed = seq.spawn(2)
   return (random.Random(int(py_seed.generate_state(1, np.uint64)[0])),
-          np.random.default_rng(np_seed))
+          *[np.random.default_rng(np_seed) for _ in range(views)])
 
 
 class ChunkTransformer:
@@ -102,6 +112,7 @@ class ChunkTransformer:
         cfg.pair_mode, cfg.max_seq_length, cfg.short_seq_prob, pair_stats)
     result = ChunkResult(chunk.file_index, chunk.chunk_index, [], [], [],
                          report)
+    tf_tables = None  # (tf, tf_idf) of every token, once per chunk
     for d, sentences in enumerate(docs):
       doc_index = int(chunk.doc_indices[d])
       if keep is not None and not keep(chunk.file_index, doc_index):
@@ -109,8 +120,16 @@ class ChunkTransformer:
       if len(sentences) < sentence_pairing.MIN_SENTENCES[cfg.pair_mode]:
         report.skip(f"document_too_short_for_{cfg.pair_mode}", chunk.where(d))
         continue
-      py_rng, np_rng = document_seeds(cfg.random_seed, chunk.file_index,
-                                      doc_index)
+      if tf_tables is None and ("tf" in cfg.aux_labels or
+                                "tf_idf" in cfg.aux_labels):
+        tf_tables = term_frequency.labels(
+            chunk.ids, chunk.sentence_bounds[chunk.doc_bounds],
+            chunk.sentence_bounds,
+            self.idf if "tf_idf" in cfg.aux_labels else None,
+            cfg.tf_rescale_scope)
+      py_rng, *np_rngs = document_seeds(
+          cfg.random_seed, chunk.file_index, doc_index,
+          views=2 if cfg.separate_views else 1)
       others = docs[:d] + docs[d + 1:]
       records, tokens, batch, batch_rows = [], [0], [], 0
       for dupe in range(cfg.dupe_factor):
@@ -118,8 +137,8 @@ class ChunkTransformer:
         batch.extend(insts)
         batch_rows += ra.rows_needed(insts, cfg.pair_mode)
         if batch_rows >= self.max_rows or dupe == cfg.dupe_factor - 1:
-          self._flush(chunk, batch, batch_rows, py_rng, np_rng, records,
-                      tokens)
+          self._flush(chunk, tf_tables, batch, batch_rows, py_rng, np_rngs,
+                      records, tokens)
           batch, batch_rows = [], 0
       result.doc_indices.append(doc_index)
       result.records.append(records)
@@ -127,35 +146,51 @@ class ChunkTransformer:
     report.merge_counts(pair_stats)
     return result
 
-  def _flush(self, chunk, instances, num_rows, py_rng, np_rng, records,
-             tokens):
-    """Vectorises a batch of one document's instances into records."""
+  def _flush(self, chunk, tf_tables, instances, num_rows, py_rng, np_rngs,
+             records, tokens):
+    """Vectorises a batch of one document's instances into records.
+
+    With separate views (`BuildConfig.separate_views`) the rows are laid out
+    once; the plain view (no corruption, no trigram shuffle; labels that
+    keep the input) draws from `np_rngs[1]`, the changed view (every label,
+    under `features.CORRUPTED_PREFIX`) from `np_rngs[0]`, each as a build
+    writing only that view would.
+    """
     cfg = self.config
     length = cfg.max_seq_length
     src = np.full((num_rows, length), ra.PAD, np.int64)
     seg = np.zeros((num_rows, length), np.int64)
     ra.fill_rows(instances, cfg.pair_mode, length, py_rng, src, seg, 0)
-    columns = self._columns(chunk, src, seg, np_rng)
-    step = 2 if cfg.paired else 1
-    columns[F.NEXT_SENTENCE_LABELS] = np.repeat(
-        np.asarray([i.label for i in instances], np.int64), step)[:, None]
-    if cfg.paired:  # even rows: the sequence; odd rows: its continuation
-      paired = {k: v[0::2] for k, v in columns.items()}
-      paired.update({F.CONTINUATION_PREFIX + k: v[1::2]
-                     for k, v in columns.items()
-                     if k != F.NEXT_SENTENCE_LABELS})
-      columns = paired
+    if cfg.separate_views:
+      kept = [n for n in cfg.aux_labels if n not in F.INPUT_CHANGES]
+      views = [("", self._columns(chunk, tf_tables, src.copy(), seg.copy(),
+                                  np_rngs[1], kept)),
+               (F.CORRUPTED_PREFIX, self._columns(
+                   chunk, tf_tables, src, seg, np_rngs[0], cfg.aux_labels))]
+    else:
+      views = [("", self._columns(chunk, tf_tables, src, seg, np_rngs[0],
+                                  cfg.aux_labels))]
+    columns = {}
+    for prefix, view in views:
+      if cfg.paired:  # even rows: the sequence; odd rows: its continuation
+        view = dict({k: v[0::2] for k, v in view.items()},
+                    **{F.CONTINUATION_PREFIX + k: v[1::2]
+                       for k, v in view.items()})
+      columns.update({prefix + k: v for k, v in view.items()})
+    columns[F.NEXT_SENTENCE_LABELS] = np.asarray(
+        [i.label for i in instances], np.int64)[:, None]
     records.extend(self._encoder.encode(columns))
-    tokens[0] += int((src != ra.PAD).sum())
+    tokens[0] += int(views[0][1][F.INPUT_MASK].sum())
 
-  def _columns(self, chunk, src, seg, rng):
-    """Per-row feature matrices (before QT/FS pairing)."""
+  def _columns(self, chunk, tf_tables, src, seg, rng, aux_labels):
+    """Per-row feature matrices of one view (before QT/FS pairing); works in
+    place on `src` and `seg` (corruption, trigram shuffle)."""
     cfg, v = self.config, self.vocab
-    aux = set(cfg.aux_labels)
+    aux = set(aux_labels)
     n, length = src.shape
     tcp = np.zeros((n, length), np.int64)
     scp = np.zeros((n, 1), np.int64)
-    if cfg.corrupts:
+    if "tcp" in aux or "scp" in aux:  # one corruption draw drives both
       for r in np.flatnonzero(rng.random(n) < cfg.corruption_prob):
         scp[r, 0] = corruption.corrupt_row(
             src[r], seg[r], tcp[r], chunk.ids, self._replacement_ids,
@@ -187,15 +222,10 @@ class ChunkTransformer:
 
     cols[F.AUX_TOKEN_WEIGHTS] = (text | (src <= ra.RANDOM_BASE)).astype(
         np.float32)
-    if "tf" in aux or "tf_idf" in aux:
-      tf, tf_idf = term_frequency.labels(
-          chunk.ids, chunk.sentence_bounds[chunk.doc_bounds],
-          chunk.sentence_bounds, self.idf if "tf_idf" in aux else None,
-          cfg.tf_rescale_scope)
-      if "tf" in aux:
-        cols[F.TF_LABELS] = gather(tf).astype(np.float32)
-      if "tf_idf" in aux:
-        cols[F.TF_IDF_LABELS] = gather(tf_idf).astype(np.float32)
+    if "tf" in aux:
+      cols[F.TF_LABELS] = gather(tf_tables[0]).astype(np.float32)
+    if "tf_idf" in aux:
+      cols[F.TF_IDF_LABELS] = gather(tf_tables[1]).astype(np.float32)
     if "cap" in aux:
       cols[F.CAP_LABELS] = gather(chunk.cap).astype(np.int64)
     if "token_length" in aux:
