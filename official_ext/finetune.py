@@ -50,6 +50,7 @@ from official_ext.finetuning import runner
 from official_ext.finetuning import squad_data
 from official_ext.finetuning import superglue_data
 from official_ext.finetuning import superglue_tasks
+from official_ext.finetuning import task_names
 from official_ext.finetuning import train_subset
 
 FLAGS = flags.FLAGS
@@ -193,7 +194,7 @@ def finetune(flag_values) -> dict:
     return reporting.write_report(flag_values.model_dir)
   if not flag_values.task:
     raise grid.GridError('--task is required')
-  tasks = [glue_tasks.parse_task(name) for name in flag_values.task]
+  tasks = [task_names.parse_task(name) for name in flag_values.task]
   sizes = subset_sizes(flag_values.max_train_examples)
   _check_subset_tasks(tasks, sizes)
   if flag_values.min_train_steps < 0:

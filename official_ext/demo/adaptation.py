@@ -8,7 +8,7 @@ r"""The main job: continue a released encoder on in-domain text, fine-tune.
    BERT/ELECTRA download, a TF1 BERT/ELECTRA checkpoint, a TF Hub
    SavedModel, one of our exports);
 2. import: into our export layout (`encoders/released`);
-3. data: static-masked records (`tfrecords_tools.demo`) with the encoder's
+3. data: static-masked records (`tfrecords_tools.s0_prep.demo`) with the encoder's
    own vocab and casing, from the bundled in-domain unlabelled text (the
    SST-2 movie-review sentences with no dev text, data/sst2/unlabelled.bert.txt,
    plus WikiText-2), only masked-LM labels; every 10th document held out;
@@ -44,7 +44,7 @@ import tensorflow as tf
 from official_ext.demo import adaptation_report
 from official_ext.demo import released_encoder
 from official_ext.demo import stages as stages_lib
-from official_ext.export import encoder_export
+from official_ext.interchange import encoder_export
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -191,7 +191,7 @@ def training_stages(out, lower_case):
   steps = FLAGS.continue_steps
   result = [stages_lib.Stage.of(
       'data', paths['heldout'],
-      ['tfrecords_tools.demo', f"--output_dir={paths['data']}",
+      ['tfrecords_tools.s0_prep.demo', f"--output_dir={paths['data']}",
        f'--corpus={FLAGS.corpus}', f'--vocab_file={vocab}',
        f'--do_lower_case={lower_case}', '--aux_labels=none',
        '--pair_mode=none', f'--dupe_factor={FLAGS.dupe_factor}',

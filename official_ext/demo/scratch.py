@@ -3,8 +3,8 @@ r"""Pretraining from scratch: raw text to a fine-tuning score, on bundled data.
   python -m official_ext.demo.scratch --output_dir=out/demo_scratch
   (make demo-scratch)
 
-1. vocab + statically-masked TFRecords (tfrecords_tools.demo, dupe factor
-   10) from WikiText-2 and the unlabelled SST-2 movie-review text
+1. vocab + statically-masked TFRecords (tfrecords_tools.s0_prep.demo, dupe
+   factor 10) from WikiText-2 and the unlabelled SST-2 movie-review text
    (data/sst2/unlabelled.bert.txt: in-domain text for the fine-tuning task,
    no dev-sample text in it); every 10th document is held out;
 2. pretrain BERT-mini, masked LM (gin/bert_mini_mlm.gin: 2 layers x 128)
@@ -112,7 +112,7 @@ def stages(out):
       # Marker: the held-out records, written after the training ones.
       stages_lib.Stage.of(
           'data', os.path.join(data, 'heldout', 'manifest.json'),
-          ['tfrecords_tools.demo', f'--output_dir={data}',
+          ['tfrecords_tools.s0_prep.demo', f'--output_dir={data}',
            f'--dupe_factor={FLAGS.dupe_factor}']),
       stages_lib.Stage.of(
           'pretrain', os.path.join(pretrain, f'ckpt-{steps}.index'),

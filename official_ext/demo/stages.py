@@ -23,7 +23,7 @@ import tensorflow as tf
 
 from official_ext import output_dir as output_dir_lib
 from official_ext import stage_process
-from official_ext.finetuning import glue_tasks
+from official_ext.finetuning import task_names
 from official_ext.finetuning import grid
 from official_ext.finetuning import runner
 from official_ext.stage_process import StageError  # pylint: disable=unused-import
@@ -57,7 +57,7 @@ def finetune_markers(model_dir: str, task_name: str, learning_rate: float,
   `model_dir` (one learning rate, batch size and epochs; `sizes`
   subsets and the whole set of `available` examples): the fine-tuning
   stage is done when they all exist."""
-  task = glue_tasks.parse_task(task_name)
+  task = task_names.parse_task(task_name)
   markers = []
   for size in list(sizes) + [0]:
     points = grid.expand([learning_rate], [batch_size], [epochs], seeds,

@@ -28,8 +28,7 @@ from typing import List
 
 from absl import logging
 
-from official_ext.finetuning import encoder_init
-from official_ext.export import encoder_export
+from official_ext.interchange import encoder_export
 from official_ext.interchange import encoder_variables
 from official_ext.interchange import encoder_weights as ew
 from official_ext.interchange import export_layout
@@ -38,7 +37,7 @@ from official_ext.interchange import hf_format
 from official_ext.interchange import model_garden_names as names
 from official_ext.modeling.models import size_presets
 from official_ext.trainer import data_setup
-from tfrecords_tools import vocab as vocab_lib
+from tfrecords_tools.s2_tokens import vocab as vocab_lib
 
 
 class WarmStartError(ValueError):
@@ -76,7 +75,7 @@ def _networks(model):
 
 
 def _shape(fields):
-  out = {k: fields.get(k) for k in encoder_init.SHAPE_FIELDS}
+  out = {k: fields.get(k) for k in ew.SHAPE_FIELDS}
   out['embedding_size'] = out['embedding_size'] or out['hidden_size']
   return out
 
@@ -85,7 +84,7 @@ def check_shape(source: ew.EncoderWeights, config_fields: dict,
                 role: str = 'trunk') -> None:
   """The checkpoint's encoder shape must be the gin config's."""
   theirs, ours = _shape(source.fields), _shape(config_fields)
-  differ = [k for k in encoder_init.SHAPE_FIELDS if theirs[k] != ours[k]]
+  differ = [k for k in ew.SHAPE_FIELDS if theirs[k] != ours[k]]
   if differ:
     raise WarmStartError(
         f'init checkpoint {source.source} has ' +

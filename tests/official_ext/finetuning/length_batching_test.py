@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from official.projects.teams import teams
 
-from official_ext.export import encoder_export
+from official_ext.interchange import encoder_export
 from official_ext.finetuning import length_batching
 
 SEQ = 12
