@@ -36,10 +36,10 @@ from absl import flags
 from absl import logging
 
 from tfrecords_tools import build_report
-from tfrecords_tools import corpus_reader
 from tfrecords_tools import file_io
-from tfrecords_tools import line_decoding
-from tfrecords_tools import vocab as vocab_lib
+from tfrecords_tools.s1_sources import corpus_reader
+from tfrecords_tools.s1_sources import line_decoding
+from tfrecords_tools.s2_tokens import vocab as vocab_lib
 
 # Log progress every this many lines read.
 _PROGRESS_EVERY = 100_000

@@ -1,7 +1,8 @@
 """TFRecord shards checked: sizes against the manifest, records by their CRCs.
 
 A TFRecord frame is: uint64 length, masked CRC32C of the length, the data,
-masked CRC32C of the data (`tfrecords_tools/tfrecord_io.py` writes them).
+masked CRC32C of the data (`tfrecords_tools/s5_records/tfrecord_io.py`
+writes them).
 TensorFlow checks both CRCs as it reads, and stops at a bad frame with
 `DataLossError: corrupted record at N` (or `truncated record at N`) -- N the
 frame's offset, or its data's (N + 12) -- naming no file. Here:
@@ -27,7 +28,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import tensorflow as tf
 
-from tfrecords_tools.tfrecord_io import masked_crc
+from tfrecords_tools.s5_records.tfrecord_io import masked_crc
 
 HEADER = 12  # uint64 length + uint32 masked CRC of it.
 FOOTER = 4  # uint32 masked CRC of the data.

@@ -20,7 +20,10 @@ Order (every check happens before the first training step):
   5. train / eval / train_and_eval / continuous_eval, with the job's
      `FaultPolicy` (non-finite loss, corrupt records: `spine`); the datasets
      read the repaired copies of corrupt shards listed in model_dir
-     (`corrupt_records`).
+     (`corrupt_records`); every evaluation is also added to
+     `<model_dir>/eval_history.json` (`eval_history`), and
+     `Experiment.eval_at_start` evaluates a run starting at step 0 before
+     its first step (train_and_eval).
 """
 
 import os
@@ -34,6 +37,7 @@ from official_ext.trainer import checkpoint_fallback
 from official_ext.trainer import checkpointing
 from official_ext.trainer import corrupt_records
 from official_ext.trainer import data_setup
+from official_ext.trainer import eval_history
 from official_ext.trainer import experiment as experiment_lib
 from official_ext.trainer import fault_policy
 from official_ext.trainer import optimizer_builder
@@ -173,7 +177,9 @@ def run(exp: experiment_lib.Experiment, model_dir: str, mode: str,
       summary_dir=os.path.join(model_dir, 'train'),
       eval_summary_dir=os.path.join(model_dir, 'eval'), train=train,
       evaluate=evaluate, print_fn=print_fn, faults=faults,
-      record_files=record_files(exp, trainer.task))
+      record_files=record_files(exp, trainer.task),
+      eval_actions=[eval_history.EvalHistory(
+          worker_dirs.write_dir(model_dir, strategy), trainer.global_step)])
   try:
     path = write_operative_config(
         worker_dirs.write_dir(model_dir, strategy), operative_config(), mode)
@@ -190,6 +196,8 @@ def _run_mode(controller, trainer, model_dir, mode, exp):
   if mode == 'eval':
     return controller.evaluate(steps=exp.eval_steps)
   if mode == 'train_and_eval':
+    if exp.eval_at_start and int(trainer.global_step.numpy()) == 0:
+      controller.evaluate(steps=exp.eval_steps)
     return controller.train_and_evaluate(
         train_steps=exp.train_steps, eval_steps=exp.eval_steps,
         eval_interval=exp.eval_interval)

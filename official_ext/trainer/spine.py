@@ -112,6 +112,7 @@ def make_controller(trainer: orbit.AbstractTrainer, checkpoint_dir: str,
                     train: bool = True, evaluate: bool = False,
                     print_fn: Optional[Callable[[str], None]] = None,
                     train_actions: Sequence[Action] = (),
+                    eval_actions: Sequence[Action] = (),
                     faults: fault_policy.FaultPolicy = (
                         fault_policy.FaultPolicy()),
                     record_files: Sequence[str] = ()
@@ -134,6 +135,7 @@ def make_controller(trainer: orbit.AbstractTrainer, checkpoint_dir: str,
     train, evaluate: whether the trainer trains / evaluates through Orbit.
     print_fn: where progress lines go (default: stdout, flushed).
     train_actions: more callables run with each inner loop's logs.
+    eval_actions: callables run with each evaluation's logs.
     faults: what a non-finite loss or a corrupt record does (`FaultPolicy`).
     record_files: every record file the job reads (where a corrupt record
       is looked for); the trainer's datasets read them through
@@ -181,6 +183,7 @@ def make_controller(trainer: orbit.AbstractTrainer, checkpoint_dir: str,
       trainer=trainer if train else None,
       evaluator=trainer if evaluate else None,
       train_actions=[logger, *train_actions, saver],
+      eval_actions=list(eval_actions),
       # Loops end at multiples of steps_per_loop: after one cut short (a
       # corrupt record skipped mid-loop, a stop between multiples) a shorter
       # one realigns, so checkpoints keep landing on interval multiples.

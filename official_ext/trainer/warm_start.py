@@ -28,8 +28,7 @@ from typing import List
 
 from absl import logging
 
-from official_ext.finetuning import encoder_init
-from official_ext.export import encoder_export
+from official_ext.interchange import encoder_export
 from official_ext.interchange import encoder_variables
 from official_ext.interchange import encoder_weights as ew
 from official_ext.interchange import export_layout
@@ -38,7 +37,7 @@ from official_ext.interchange import hf_format
 from official_ext.interchange import model_garden_names as names
 from official_ext.modeling.models import size_presets
 from official_ext.trainer import data_setup
-from tfrecords_tools import vocab as vocab_lib
+from tfrecords_tools.s2_tokens import vocab as vocab_lib
 
 
 class WarmStartError(ValueError):
@@ -76,7 +75,7 @@ def _networks(model):
 
 
 def _shape(fields):
-  out = {k: fields.get(k) for k in encoder_init.SHAPE_FIELDS}
+  out = {k: fields.get(k) for k in ew.SHAPE_FIELDS}
   out['embedding_size'] = out['embedding_size'] or out['hidden_size']
   return out
 
@@ -85,7 +84,7 @@ def check_shape(source: ew.EncoderWeights, config_fields: dict,
                 role: str = 'trunk') -> None:
   """The checkpoint's encoder shape must be the gin config's."""
   theirs, ours = _shape(source.fields), _shape(config_fields)
-  differ = [k for k in encoder_init.SHAPE_FIELDS if theirs[k] != ours[k]]
+  differ = [k for k in ew.SHAPE_FIELDS if theirs[k] != ours[k]]
   if differ:
     raise WarmStartError(
         f'init checkpoint {source.source} has ' +
@@ -104,8 +103,8 @@ def _matching_size(shape):
     if tuple(preset) == key and name != size_presets.CHECKPOINT_SIZE:
       return (f"bind SIZE = '{name}' and MAX_SEQ_LENGTH = "
               f"{shape['max_position_embeddings']}")
-  return (f"bind SIZE = '{size_presets.CHECKPOINT_SIZE}' and "
-          f"MAX_SEQ_LENGTH = {shape['max_position_embeddings']}")
+  return (f"bind SIZE = '{size_presets.CHECKPOINT_SIZE}' (it takes the "
+          "checkpoint's shape and positions)")
 
 
 def check_tokenizer(source: ew.EncoderWeights, data) -> List[str]:
@@ -149,7 +148,8 @@ def _read(path: str, generator: bool = False) -> ew.EncoderWeights:
 
 def register_size(path: str) -> None:
   """Lets gin say `SIZE = 'init_checkpoint'`: the preset of that name takes
-  the shape in the config of `path` (our export's encoder_config.json or an
+  the shape, positions included, in the config of `path` (our export's
+  encoder_config.json or an
   HF config.json; other formats: import them first). Silently does nothing
   when there is no such config (a size naming it is then unknown)."""
   fields = None
@@ -161,7 +161,8 @@ def register_size(path: str) -> None:
     size_presets.register_checkpoint_size(
         fields['num_layers'], fields['hidden_size'],
         fields.get('embedding_size') or fields['hidden_size'],
-        fields['num_attention_heads'], fields['intermediate_size'])
+        fields['num_attention_heads'], fields['intermediate_size'],
+        fields.get('max_position_embeddings'))
 
 
 def _generator_layers(trunk_weights, gen_fields, trunk_fields):

@@ -8,8 +8,8 @@ from absl import flags
 import pytest
 
 from tfrecords_tools import build_vocab
-from tfrecords_tools import vocab as vocab_lib
-from tfrecords_tools import wikitext_to_bert_format
+from tfrecords_tools.s0_prep import wikitext_to_bert_format
+from tfrecords_tools.s2_tokens import vocab as vocab_lib
 
 _RESERVED = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 

@@ -217,10 +217,12 @@ def test_size_init_checkpoint_takes_the_checkpoint_shape(tiny_manifest,
   _expect_refusal(tiny_manifest, tmp_path, {},
                   r"num_layers=3, intermediate_size=96 but the gin config "
                   r'builds the trunk with num_layers=2, intermediate_size=128'
-                  r" \(bind SIZE = 'init_checkpoint' and MAX_SEQ_LENGTH = "
-                  r'128\)', export=export)
+                  r" \(bind SIZE = 'init_checkpoint' \(it takes the "
+                  r"checkpoint's shape and positions\)\)", export=export)
+  # The checkpoint's 128 positions, whatever MAX_SEQ_LENGTH says (the
+  # records hold 64 tokens).
   _parse('gin/teams_tiny.gin', tiny_manifest, export,
-         "SIZE = 'init_checkpoint'")
+         "SIZE = 'init_checkpoint'", 'MAX_SEQ_LENGTH = 64')
   exp = gin_setup.build_experiment()
   trainer = runner.build_trainer(exp, strategy_builder.build_strategy(
       'one_device'))
@@ -228,5 +230,26 @@ def test_size_init_checkpoint_takes_the_checkpoint_shape(tiny_manifest,
   trunk = trainer.model.discriminator_network
   assert len(trunk.hidden_layers) == 3
   got = encoder_variables.read(trunk)
+  assert got['embeddings/position_embeddings'].shape[0] == 128
   np.testing.assert_array_equal(got['layer_2/intermediate/kernel'],
                                 weights['layer_2/intermediate/kernel'])
+
+
+@pytest.mark.parametrize('gin_file, trunk_of', [
+    ('gin/continue/mlm.gin', lambda m: m.discriminator_network),
+    ('gin/continue/teams.gin', lambda m: m.discriminator_network)])
+def test_continue_gins_take_the_checkpoint_shape_and_positions(
+    tiny_manifest, tmp_path, gin_file, trunk_of):
+  """The continued-pretraining gins need nothing but the checkpoint: a
+  3-layer encoder of 128 positions continues on 64-token records."""
+  shape = dict(_TINY, num_layers=3, intermediate_size=96)
+  export, weights = _exported(tmp_path, 'released', shape, seed=7)
+  _parse(gin_file, tiny_manifest, export)
+  exp = gin_setup.build_experiment()
+  trainer = runner.build_trainer(exp, strategy_builder.build_strategy(
+      'one_device'))
+  warm_start.apply(trainer, exp)
+  got = encoder_variables.read(trunk_of(trainer.model))
+  assert got['embeddings/position_embeddings'].shape[0] == 128
+  for key in ('layer_2/intermediate/kernel', 'embeddings/word_embeddings'):
+    np.testing.assert_array_equal(got[key], weights[key])
