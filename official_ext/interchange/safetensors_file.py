@@ -58,7 +58,7 @@ def _tensor(buffer: memoryview, name: str, entry: dict, where: str):
   if dtype not in _NUMPY_TYPES:
     raise ew.InterchangeError(
         f'{where}: {name} has dtype {dtype}, which is not supported (one of '
-        f'{", ".join(sorted(_NUMPY_TYPES) + [BF16])})')
+        f'{", ".join(sorted([*_NUMPY_TYPES, BF16]))})')
   item = np.dtype(_NUMPY_TYPES[dtype]).itemsize
   if end - begin != count * item:
     raise _bad(where, f'{name}: {end - begin} bytes for shape {shape} of '
