@@ -213,6 +213,22 @@ def test_plain_bert_mlm_task_starts_from_the_checkpoint(tiny_manifest,
     np.testing.assert_array_equal(got[key], value, err_msg=key)
 
 
+def _checkpoint_size_needed(manifest, tmp_path, export, theirs, ours):
+  """Refused with the preset size (the message: the checkpoint's `theirs`,
+  the config's `ours`, the hint); returns the TEAMS-tiny trainer
+  warm-started with SIZE = 'init_checkpoint'."""
+  _expect_refusal(manifest, tmp_path, {},
+                  f'{theirs} but the gin config builds the trunk with {ours} '
+                  r"\(bind SIZE = 'init_checkpoint' and MAX_SEQ_LENGTH = "
+                  r'128\)', export=export)
+  _parse('gin/teams_tiny.gin', manifest, export, "SIZE = 'init_checkpoint'")
+  exp = gin_setup.build_experiment()
+  trainer = runner.build_trainer(exp, strategy_builder.build_strategy(
+      'one_device'))
+  warm_start.apply(trainer, exp)
+  return trainer
+
+
 def test_an_exact_gelu_checkpoint_keeps_its_activation(tiny_manifest,
                                                        tmp_path):
   """An HF BERT's exact GELU: a preset size (Model Garden's tanh 'gelu')
@@ -220,17 +236,10 @@ def test_an_exact_gelu_checkpoint_keeps_its_activation(tiny_manifest,
   head of the run with it."""
   exact = dict(_TINY, hidden_activation=activations.GELU_EXACT)
   export, _ = _released_encoder(tmp_path, 'exact', fields=exact)
-  _expect_refusal(tiny_manifest, tmp_path, {},
-                  r'has hidden_activation=official_ext>gelu_exact but the '
-                  r'gin config builds the trunk with hidden_activation=gelu '
-                  r"\(bind SIZE = 'init_checkpoint' and MAX_SEQ_LENGTH = "
-                  r'128\)', export=export)
-  _parse('gin/teams_tiny.gin', tiny_manifest, export,
-         "SIZE = 'init_checkpoint'")
-  exp = gin_setup.build_experiment()
-  trainer = runner.build_trainer(exp, strategy_builder.build_strategy(
-      'one_device'))
-  warm_start.apply(trainer, exp)
+  trainer = _checkpoint_size_needed(
+      tiny_manifest, tmp_path, export,
+      'has hidden_activation=official_ext>gelu_exact',
+      'hidden_activation=gelu')
   config = trainer.task.model_config
   assert config.discriminator.hidden_activation == activations.GELU_EXACT
   assert config.generator.hidden_activation == activations.GELU_EXACT
@@ -244,17 +253,9 @@ def test_size_init_checkpoint_takes_the_checkpoint_shape(tiny_manifest,
                                                          tmp_path):
   shape = dict(_TINY, num_layers=3, intermediate_size=96)  # not a preset
   export, weights = _exported(tmp_path, 'odd', shape, seed=5)
-  _expect_refusal(tiny_manifest, tmp_path, {},
-                  r"num_layers=3, intermediate_size=96 but the gin config "
-                  r'builds the trunk with num_layers=2, intermediate_size=128'
-                  r" \(bind SIZE = 'init_checkpoint' and MAX_SEQ_LENGTH = "
-                  r'128\)', export=export)
-  _parse('gin/teams_tiny.gin', tiny_manifest, export,
-         "SIZE = 'init_checkpoint'")
-  exp = gin_setup.build_experiment()
-  trainer = runner.build_trainer(exp, strategy_builder.build_strategy(
-      'one_device'))
-  warm_start.apply(trainer, exp)
+  trainer = _checkpoint_size_needed(
+      tiny_manifest, tmp_path, export, 'num_layers=3, intermediate_size=96',
+      'num_layers=2, intermediate_size=128')
   trunk = trainer.model.discriminator_network
   assert len(trunk.hidden_layers) == 3
   got = encoder_variables.read(trunk)
