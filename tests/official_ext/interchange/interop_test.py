@@ -12,8 +12,14 @@ float32.
 import json
 import os
 
-import numpy as np
 import pytest
+
+_EXTRA = 'the interop extra is not installed (make test-interop)'
+torch = pytest.importorskip('torch', reason=_EXTRA)
+transformers = pytest.importorskip('transformers', reason=_EXTRA)
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
+import numpy as np
 import tensorflow as tf
 
 from official.modeling import tf_utils
@@ -29,10 +35,7 @@ from official_ext.modeling import activations
 from tests.official_ext.interchange import interchange_fixtures as fx
 from tfrecords_tools import vocab as vocab_lib
 from tfrecords_tools import wordpiece
-
-_EXTRA = 'the interop extra is not installed (make test-interop)'
-torch = pytest.importorskip('torch', reason=_EXTRA)
-transformers = pytest.importorskip('transformers', reason=_EXTRA)
+# pylint: enable=g-import-not-at-top,wrong-import-position
 
 TOLERANCE = 1e-5
 SCALE = 0.2  # weight std of a trained encoder's order
