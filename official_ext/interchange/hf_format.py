@@ -184,7 +184,8 @@ def _prefix(tensors, path):
 
 
 def read(path: str) -> ew.EncoderWeights:
-  """An HF BERT/ELECTRA(-discriminator) directory as `EncoderWeights`."""
+  """An HF BERT or ELECTRA (discriminator or generator) directory as
+  `EncoderWeights`."""
   fields = read_fields(path)
   tensors = _load_tensors(path)
   prefix = _prefix(tensors, path)
