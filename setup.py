@@ -19,7 +19,8 @@ setuptools.setup(
         "gin-config>=0.5,<0.6",
         "numpy>=1.26,<3",
         "google-crc32c>=1.5,<2",
-        # Corpus sources of the data builder (tfrecords_tools.corpus_source).
+        # Corpus sources of the data builder
+        # (tfrecords_tools.s1_sources.corpus_source).
         "syntok>=1.4.4,<2",
         "pyarrow>=14",
         "zstandard>=0.22",

@@ -84,8 +84,11 @@ _PEER_IMPORTS = "import official.nlp.data.create_pretraining_data"
 # its imports, the vocab, the tokenizer, reading and tokenizing the first
 # chunk (2 documents, the smallest chunk the reader makes).
 _OURS_IMPORTS = (
-    "import sys; from tfrecords_tools import create_pretraining_data, "
-    "local_builder, build_report, corpus_reader, tokenizer, vocab; "
+    "import sys; from tfrecords_tools import build_report, "
+    "create_pretraining_data; "
+    "from tfrecords_tools.s1_sources import corpus_reader; "
+    "from tfrecords_tools.s2_tokens import tokenizer, vocab; "
+    "from tfrecords_tools.s6_runners import local_builder; "
     "r = build_report.BuildReport(); "
     "c = next(corpus_reader.iter_chunks([sys.argv[2]], 2, r)); "
     "tokenizer.Tokenizer(vocab.load_vocab(sys.argv[1]), True, 128)"

@@ -15,7 +15,7 @@ and prints, per export:
 
 Early ELECTRA/TEAMS discriminators collapse (token cos 0.85-0.99 after ~1k
 steps of the mini comparison) and fine-tune worse than random init; a
-6,000-step TEAMS-mini (`official_ext.demo --pretrain_gin=gin/teams_mini.gin
+6,000-step TEAMS-mini (`official_ext.demo.scratch --pretrain_gin=gin/teams_mini.gin
 --pretrain_steps=6000`) is back at the random level, which is why the demo
 pretrains a masked LM.
 """

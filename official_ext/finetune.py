@@ -50,6 +50,7 @@ from official_ext.finetuning import runner
 from official_ext.finetuning import squad_data
 from official_ext.finetuning import superglue_data
 from official_ext.finetuning import superglue_tasks
+from official_ext.finetuning import task_names
 from official_ext.finetuning import train_subset
 
 FLAGS = flags.FLAGS
@@ -72,10 +73,14 @@ flags.DEFINE_enum('data_source', 'auto', ['auto', 'tsv', 'tfds'],
 flags.DEFINE_string('tfds_data_dir', None, 'Where TFDS glue/* is prepared.')
 flags.DEFINE_integer('seeds', grid.DEFAULT_SEEDS, 'Seeds per configuration '
                      f'(TEAMS median protocol: {grid.TEAMS_SEEDS}).')
-flags.DEFINE_integer('max_train_examples', None, 'GLUE tasks: train on a '
-                     'fixed class-balanced subset of this many training '
-                     'examples, the same for every seed and encoder (learning '
-                     'curves); default: all.')
+flags.DEFINE_list('max_train_examples', [], 'GLUE tasks: train on a fixed '
+                  'class-balanced subset of this many training examples, '
+                  'the same for every seed and encoder; several sizes '
+                  '(e.g. 100,300,1000,all) make a learning curve in one '
+                  'process; `all`: the whole set; default: all.')
+flags.DEFINE_integer('min_train_steps', 0, 'Raise the epochs of a run '
+                     'whose training set is small so that it trains at '
+                     'least this many steps (learning curves); 0: off.')
 flags.DEFINE_integer('train_subset_seed', 0, 'Seed choosing the '
                      '--max_train_examples subset (independent of --seeds).')
 flags.DEFINE_integer('first_seed', 0, 'Seeds are first_seed, first_seed+1, '
@@ -99,6 +104,13 @@ flags.DEFINE_integer('log_every', 50, 'Steps per progress line and '
 flags.DEFINE_integer('checkpoint_every', 200, 'Checkpoint period in steps '
                      '(rounded to --log_every): a crashed run resumes there; '
                      'a finished run removes its checkpoints.')
+flags.DEFINE_bool('trim_padding', True, 'GLUE: cut each batch to its '
+                  'longest example (padding is masked, so results are '
+                  'equal up to float rounding; off on TPU).')
+flags.DEFINE_integer('length_group_batches', 0, 'GLUE: sort each window of '
+                     'this many training batches by length before batching '
+                     '(similar lengths share a batch: less padding, other '
+                     'batch compositions); 0 or 1: off.')
 flags.DEFINE_bool('skip_bad_rows', False, 'Skip malformed TSV rows / SQuAD '
                   'questions (listed in the logs) instead of failing.')
 flags.DEFINE_bool('overwrite', False, 'Re-run finished runs.')
@@ -137,14 +149,41 @@ def _check_lengths(task, flag_values, source):
       doc_stride=flag_values.doc_stride if squad else None)
 
 
-def _check_subset_tasks(tasks, size):
-  """--max_train_examples: at least 1, single-example GLUE tasks only."""
-  train_subset.check_size(size, available=float('inf'))
+def subset_sizes(values):
+  """--max_train_examples as sizes in order given, None for `all` (the
+  whole set); [None] when empty. One-line SubsetError on bad values."""
+  sizes = []
+  for value in values or ['all']:
+    if value.strip().lower() == 'all':
+      size = None
+    else:
+      try:
+        size = int(value)
+      except ValueError:
+        raise train_subset.SubsetError(
+            f'--max_train_examples: expected whole numbers or all, got '
+            f'{value!r}') from None
+      train_subset.check_size(size, available=float('inf'))
+    if size not in sizes:
+      sizes.append(size)
+  return sizes
+
+
+def _check_subset_tasks(tasks, sizes):
+  """--max_train_examples: single-example GLUE tasks only."""
+  if sizes == [None]:
+    return
   for task in tasks:
     if not glue_tasks.is_glue(task) or superglue_tasks.is_superglue(task):
       raise train_subset.SubsetError(
           f'--max_train_examples: {glue_tasks.full_name(task)} is not a GLUE '
           f'task (subsets of grouped or span examples are not supported)')
+
+
+def _num_train(prepared) -> int:
+  """Training examples (GLUE) or features (SQuAD) of a prepared task."""
+  return getattr(prepared, 'num_train', None) or getattr(
+      prepared, 'num_train_features')
 
 
 def finetune(flag_values) -> dict:
@@ -155,10 +194,12 @@ def finetune(flag_values) -> dict:
     return reporting.write_report(flag_values.model_dir)
   if not flag_values.task:
     raise grid.GridError('--task is required')
-  tasks = [glue_tasks.parse_task(name) for name in flag_values.task]
-  subset_size = flag_values.max_train_examples
-  if subset_size is not None:
-    _check_subset_tasks(tasks, subset_size)
+  tasks = [task_names.parse_task(name) for name in flag_values.task]
+  sizes = subset_sizes(flag_values.max_train_examples)
+  _check_subset_tasks(tasks, sizes)
+  if flag_values.min_train_steps < 0:
+    raise grid.GridError(f'--min_train_steps must be at least 0, got '
+                         f'{flag_values.min_train_steps}')
   source = encoder_init.resolve(flag_values.init_checkpoint,
                                 flag_values.encoder_config_file,
                                 flag_values.encoder_type)
@@ -206,9 +247,6 @@ def finetune(flag_values) -> dict:
           task, flag_values.data_dir, vocab_file, cache_dir, max_seq_length,
           flag_values.max_query_length, flag_values.doc_stride,
           flag_values.do_lower_case, flag_values.skip_bad_rows)
-    if subset_size is not None:
-      prepared = train_subset.apply(prepared, subset_size,
-                                    flag_values.train_subset_seed)
     for line in prepared.skipped:
       logging.warning('skipped: %s', line)
     learning_rates = (_numbers(flag_values.learning_rates, float,
@@ -216,11 +254,7 @@ def finetune(flag_values) -> dict:
                       or grid.default_learning_rates(task, source.size))
     epochs = (_numbers(flag_values.epochs, int, 'epochs')
               or [grid.DEFAULT_EPOCHS[family]])
-    points = grid.expand(learning_rates,
-                         _numbers(flag_values.batch_sizes, int,
-                                  'batch_sizes'),
-                         epochs, flag_values.seeds, flag_values.first_seed,
-                         subset_size or 0, flag_values.train_subset_seed)
+    batch_sizes = _numbers(flag_values.batch_sizes, int, 'batch_sizes')
     base = runner.RunConfig(
         seed=0, learning_rate=0.0, batch_size=1, epochs=1,
         max_seq_length=max_seq_length,
@@ -233,8 +267,18 @@ def finetune(flag_values) -> dict:
         eval_each_epoch=flag_values.eval_each_epoch,
         do_lower_case=flag_values.do_lower_case,
         max_query_length=flag_values.max_query_length,
-        doc_stride=flag_values.doc_stride)
-    plans.append((task, points, base, prepared))
+        doc_stride=flag_values.doc_stride,
+        trim_padding=flag_values.trim_padding,
+        length_group_batches=flag_values.length_group_batches)
+    for size in sizes:  # Every size's subset before any training.
+      subset = prepared if size is None else train_subset.apply(
+          prepared, size, flag_values.train_subset_seed)
+      points = grid.expand(learning_rates, batch_sizes, epochs,
+                           flag_values.seeds, flag_values.first_seed,
+                           size or 0, flag_values.train_subset_seed,
+                           min_train_steps=flag_values.min_train_steps,
+                           num_train=_num_train(subset))
+      plans.append((task, points, base, subset))
   for task, points, base, prepared in plans:
     grid.run_grid(task, points, base, source, prepared, vocab_file,
                   flag_values.model_dir, flag_values.overwrite,

@@ -2,16 +2,17 @@
 
 Input: `{encoder: {size: [seed scores]}}` (size an int, or the full set's
 size). Per (encoder, size) a `Point` holds the median and range over seeds;
-`table` prints per size each encoder's `median [min–max]`, the gap between
-the first two encoders' medians and whether their seed ranges overlap (the
-gap is outside seed noise when they do not); `plot` draws each encoder's
+`table` prints per size each encoder's `median [min–max]` and, for each
+compared pair of encoders (default: the first two), the gap between their
+medians with a verdict: within seed noise when their seed ranges overlap,
+outside it when they do not; `plot` draws each encoder's
 median line over a min–max band against the size (log scale) and writes the
 PNG through `tf.io.gfile`.
 """
 
 import dataclasses
 import statistics
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from official_ext import figures
 
@@ -49,36 +50,50 @@ def _cell(point: Point) -> str:
   return f'{point.median:.1f} [{point.low:.1f}–{point.high:.1f}]'
 
 
+def gap(a: Point, b: Point) -> str:
+  """`+1.2, within noise` / `−2.4, outside noise`: a's median minus b's, and
+  whether their seed ranges overlap (`no noise estimate` with one seed)."""
+  value = a.median - b.median
+  sign = '+' if value >= 0 else '−'
+  if min(a.seeds, b.seeds) < 2:
+    verdict = 'no noise estimate (1 seed)'
+  else:
+    verdict = 'within noise' if overlap(a, b) else 'outside noise'
+  return f'{sign}{abs(value):.1f}, {verdict}'
+
+
 def table(curves: Dict[str, List[Point]], metric: str,
-          full_size: int = 0) -> str:
-  """Markdown: per size, each encoder's `median [min–max]`, the gap
-  (first minus second encoder) and whether their ranges overlap.
-  `full_size` labels that size as the whole training set."""
+          full_size: int = 0,
+          pairs: Optional[Sequence[Tuple[str, str]]] = None) -> str:
+  """Markdown: per size (every encoder has), each encoder's
+  `median [min–max]` and per pair `(a, b)` the gap a − b with its verdict
+  (`gap`). `pairs` defaults to the first two encoders; `full_size` labels
+  that size as the whole training set."""
   kinds = list(curves)
-  first, second = kinds[0], kinds[1]
-  header = (f'| labelled examples | ' +
-            ' | '.join(f'{k} median [min–max]' for k in kinds) +
-            f' | gap ({first} − {second}) | ranges overlap |')
-  lines = [header, '|' + '---|' * (len(kinds) + 3)]
-  by_size = [{p.size: p for p in curves[k]} for k in kinds]
-  shared = set(by_size[0]).intersection(*by_size[1:])
+  pairs = list(pairs or [(kinds[0], kinds[1])])
+  header = ('| labelled examples | ' +
+            ' | '.join(f'{k} median [min–max]' for k in kinds) + ' | ' +
+            ' | '.join(f'{a} − {b}' for a, b in pairs) + ' |')
+  lines = [header, '|' + '---|' * (len(kinds) + len(pairs) + 1)]
+  by_size = {k: {p.size: p for p in curves[k]} for k in kinds}
+  shared = set.intersection(*(set(v) for v in by_size.values()))
   for size in sorted(shared):
-    row = [by_size[i][size] for i in range(len(kinds))]
     label = f'{size:,}' + (' (all)' if size == full_size else '')
-    gap = row[0].median - row[1].median
-    verdict = ('yes (within noise)' if overlap(row[0], row[1]) else
-               'no (outside seed noise)')
-    lines.append(f'| {label} | ' + ' | '.join(_cell(p) for p in row) +
-                 f' | {gap:+.1f} | {verdict} |')
+    lines.append(f'| {label} | ' +
+                 ' | '.join(_cell(by_size[k][size]) for k in kinds) + ' | ' +
+                 ' | '.join(gap(by_size[a][size], by_size[b][size])
+                            for a, b in pairs) + ' |')
   seeds = sorted({p.seeds for k in kinds for p in curves[k]})
   lines.append('')
-  for kind, points in zip(kinds, by_size):
-    missing = sorted(set().union(*by_size) - set(points))
+  every = set().union(*(set(v) for v in by_size.values()))
+  for kind in kinds:
+    missing = sorted(every - set(by_size[kind]))
     if missing:  # Every seed of that point failed.
       lines.append(f'No finished run of {kind} at '
                    f'{", ".join(f"{s:,}" for s in missing)} examples.')
   lines.append(f'{metric}; median over {"/".join(map(str, seeds))} seeds, '
-               f'[min–max] over seeds.')
+               '[min–max] over seeds; a gap is within noise when the two '
+               'seed ranges overlap.')
   return '\n'.join(lines)
 
 

@@ -1,6 +1,6 @@
 """One job stage as its own process: `python -m <module> <flags>`, logged.
 
-The demos (`official_ext/demo.py`, `official_ext/warm_start_demo.py`) and
+The demos (`official_ext/demo/`) and
 the comparison pipeline (`official_ext/compare/`) run every stage (build
 data, pretrain, export, fine-tune) this way: a fresh process per stage, so a
 stage's TensorFlow state never leaks into the next and a crash takes down

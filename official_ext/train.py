@@ -7,7 +7,7 @@ r"""Pretrains (or evaluates) a model described by gin files.
 gin files (`gin/`) bind the experiment: task and model, data, optimiser,
 steps and intervals (`gin/README.md`). Bindings apply in this order, later
 ones winning: the gin files, then the flags --data_manifest,
---eval_data_manifest, --mixed_precision, --jit_compile,
+--eval_data_manifest, --mixed_precision, --jit_compile, --eval_at_start,
 --init_checkpoint and --init_generator_checkpoint, then --gin_bindings.
 
 Continued pretraining: `--init_checkpoint=EXPORT` (our export, or what
@@ -16,7 +16,9 @@ trunk(s) from that encoder on the first run (trainer/warm_start.py); a rerun
 resumes from model_dir as usual.
 
 model_dir receives checkpoints (`ckpt-<step>`), TensorBoard events
-(`train/`, `eval/`) and `operative_config.gin`. Re-running the same command
+(`train/`, `eval/`), every evaluation with its step (`eval_history.json`;
+`--eval_at_start` adds one before the first step) and
+`operative_config.gin`. Re-running the same command
 resumes from the newest checkpoint: step, weights, optimiser slots,
 learning-rate schedule and data position (official_ext/trainer/train_input.py).
 Bad input (gin, data, vocab, a checkpoint of another architecture) stops the
@@ -59,6 +61,9 @@ flags.DEFINE_string('eval_data_manifest', None, 'Evaluation data manifest '
                     '(binds EVAL_DATA_MANIFEST; default: the training data).')
 flags.DEFINE_bool('jit_compile', None, 'Binds Experiment.jit_compile (XLA '
                   'for the training step).')
+flags.DEFINE_bool('eval_at_start', None, 'Binds Experiment.eval_at_start '
+                  '(train_and_eval: also evaluate before the first step of a '
+                  'run starting at step 0, e.g. a warm-started encoder).')
 flags.DEFINE_string('metrics_json', None, 'Also write the final evaluation '
                     '({metric: value}) to this JSON file (eval modes).')
 
@@ -81,6 +86,8 @@ def flag_bindings():
     out.append(f'Experiment.mixed_precision = {FLAGS.mixed_precision!r}')
   if FLAGS.jit_compile is not None:
     out.append(f'Experiment.jit_compile = {FLAGS.jit_compile}')
+  if FLAGS.eval_at_start is not None:
+    out.append(f'Experiment.eval_at_start = {FLAGS.eval_at_start}')
   if FLAGS.init_checkpoint:
     out.append(f'Experiment.init_checkpoint = {FLAGS.init_checkpoint!r}')
   if FLAGS.init_generator_checkpoint:

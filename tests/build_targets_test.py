@@ -35,3 +35,22 @@ def test_every_target_names_an_existing_file_and_tests_are_py_test():
   for path in re.findall(r'py_(?:library|binary)\(\n[^)]*srcs = \["([^"]+)"',
                          text):
     assert not path.endswith("_test.py"), path
+
+
+def test_target_names_follow_the_file_layout():
+  """A library or binary is named after its path (`tfrecords_tools/
+  s1_sources/jsonl_source.py` -> `tfrecords_tools_s1_sources_jsonl_source`;
+  a package's `__main__.py` after the package), a test after its file."""
+  _, text = _build_srcs()
+  targets = re.findall(r'(py_\w+)\(\n    name = "([^"]+)",\n'
+                       r'    srcs = \["([^"]+)"\]', text)
+  assert len(targets) == len(_build_srcs()[0])
+  wrong = []
+  for kind, name, src in targets:
+    if kind == "py_test":
+      expected = os.path.basename(src)[:-len(".py")]
+    else:
+      expected = src[:-len(".py")].replace("/__main__", "").replace("/", "_")
+    if name != expected:
+      wrong.append(f"{name} ({src}): expected {expected}")
+  assert not wrong, wrong

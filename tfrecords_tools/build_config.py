@@ -3,8 +3,8 @@ import dataclasses
 from typing import Tuple
 
 from official_ext.data import features
-from tfrecords_tools import line_decoding
-from tfrecords_tools import sentence_pairing
+from tfrecords_tools.s1_sources import line_decoding
+from tfrecords_tools.s3_instances import sentence_pairing
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +26,11 @@ class BuildConfig:
     corruption_prob: share of sequences corrupted for TCP/SCP.
     corruption_rate: share of a corrupted sequence's tokens changed (>= 2).
     tgs_prob: probability that an eligible trigram end is shuffled.
+    corruption_view: with tcp/scp/tgs labels, "separate" (default) writes
+      the plain input and, under `corrupted_` keys, the corrupted and
+      shuffled one (a run reads the one its tasks call for, as olfmlm
+      formats each run's input by its tasks); "shared" writes only the
+      changed input, under the plain keys (the former layout).
     num_shards: output files.
     docs_per_chunk: documents per unit of work (and random-segment pool).
     max_undecodable_share: an input file with a larger share of non-UTF-8
@@ -45,6 +50,7 @@ class BuildConfig:
   corruption_prob: float = 0.5
   corruption_rate: float = 0.10
   tgs_prob: float = 0.05
+  corruption_view: str = "separate"
   num_shards: int = 8
   docs_per_chunk: int = 32
   max_undecodable_share: float = line_decoding.DEFAULT_MAX_UNDECODABLE_SHARE
@@ -66,6 +72,8 @@ class BuildConfig:
         (0.0 <= self.corruption_prob <= 1.0, "corruption_prob must be in [0, 1]"),
         (0.0 < self.corruption_rate < 1.0, "corruption_rate must be in (0, 1)"),
         (0.0 <= self.tgs_prob <= 1.0, "tgs_prob must be in [0, 1]"),
+        (self.corruption_view in features.CORRUPTION_VIEWS,
+         f"corruption_view must be one of {list(features.CORRUPTION_VIEWS)}"),
         (self.num_shards >= 1, "num_shards must be >= 1"),
         (self.docs_per_chunk >= 2, "docs_per_chunk must be >= 2"),
         (0.0 <= self.max_undecodable_share <= 1.0,
@@ -77,9 +85,11 @@ class BuildConfig:
     features.feature_specs(self.aux_labels)  # raises on unknown names
 
   @property
-  def corrupts(self) -> bool:
-    """True when TCP or SCP labels are on (they share one corruption draw)."""
-    return "tcp" in self.aux_labels or "scp" in self.aux_labels
+  def separate_views(self) -> bool:
+    """True when records hold a plain and a changed view (see
+    `features.record_specs`)."""
+    return (self.corruption_view == "separate" and
+            bool(features.input_changes(self.aux_labels)))
 
   @property
   def paired(self) -> bool:
@@ -87,7 +97,8 @@ class BuildConfig:
     return self.pair_mode == "consecutive"
 
   def feature_specs(self):
-    return features.feature_specs(self.aux_labels, paired=self.paired)
+    return features.record_specs(self.aux_labels, self.paired,
+                                 self.corruption_view)
 
   def to_json(self) -> dict:
     d = dataclasses.asdict(self)

@@ -10,8 +10,8 @@ tokens `[PAD] [UNK] [CLS] [SEP] [MASK]` get ids 0..4. The learner searches
 the frequency threshold that brings the vocab closest to (at most)
 `--vocab_size`; on a small corpus the search may stop below it at
 `--min_token_count`. The vocab is meant for the BERT reference tokenizer
-with the same `do_lower_case` (`tfrecords_tools.wordpiece`, Model Garden's
-`FullTokenizer`, `transformers`' `BertTokenizer`).
+with the same `do_lower_case` (`tfrecords_tools.s2_tokens.wordpiece`,
+Model Garden's `FullTokenizer`, `transformers`' `BertTokenizer`).
 
 Inputs are comma-separated glob patterns of plain or gzip (`.gz`) UTF-8 text
 files. Bytes that are not UTF-8 are decoded with U+FFFD replacement characters
@@ -38,11 +38,11 @@ from absl import flags
 from absl import logging
 
 from tfrecords_tools import build_report
-from tfrecords_tools import corpus_reader
 from tfrecords_tools import file_io
-from tfrecords_tools import line_decoding
-from tfrecords_tools import vocab as vocab_lib
-from tfrecords_tools import wordpiece
+from tfrecords_tools.s1_sources import corpus_reader
+from tfrecords_tools.s1_sources import line_decoding
+from tfrecords_tools.s2_tokens import vocab as vocab_lib
+from tfrecords_tools.s2_tokens import wordpiece
 
 # Log progress every this many lines read.
 _PROGRESS_EVERY = 100_000

@@ -30,12 +30,12 @@ from absl import logging
 from official_ext.data import features
 from tfrecords_tools import build_config
 from tfrecords_tools import build_report
-from tfrecords_tools import corpus_reader
-from tfrecords_tools import corpus_source
 from tfrecords_tools import file_io
-from tfrecords_tools import manifest as manifest_lib
-from tfrecords_tools import sentence_pairing
-from tfrecords_tools import vocab as vocab_lib
+from tfrecords_tools.s1_sources import corpus_reader
+from tfrecords_tools.s1_sources import corpus_source
+from tfrecords_tools.s2_tokens import vocab as vocab_lib
+from tfrecords_tools.s3_instances import sentence_pairing
+from tfrecords_tools.s5_records import manifest as manifest_lib
 
 _D = build_config.BuildConfig()
 FLAGS = flags.FLAGS
@@ -81,6 +81,12 @@ def define_flags():
   flags.DEFINE_float("corruption_rate", _D.corruption_rate,
                      "TCP/SCP: share of a corrupted sequence's tokens changed.")
   flags.DEFINE_float("tgs_prob", _D.tgs_prob, "TGS: trigram choice probability.")
+  flags.DEFINE_enum("corruption_view", _D.corruption_view,
+                    list(features.CORRUPTION_VIEWS),
+                    "With tcp/scp/tgs labels: 'separate' writes the plain "
+                    "input and the corrupted/shuffled one (corrupted_* keys; "
+                    "each run reads the one its tasks call for, as in "
+                    "olfmlm); 'shared' writes only the changed input.")
   flags.DEFINE_integer("num_shards", _D.num_shards, "Output files.")
   flags.DEFINE_integer("num_workers", max(1, os.cpu_count() or 1),
                        "Transform processes (local runner).")
@@ -125,6 +131,7 @@ def config_from_flags() -> build_config.BuildConfig:
       aux_labels=tuple(aux), tf_rescale_scope=FLAGS.tf_rescale_scope,
       corruption_prob=FLAGS.corruption_prob,
       corruption_rate=FLAGS.corruption_rate, tgs_prob=FLAGS.tgs_prob,
+      corruption_view=FLAGS.corruption_view,
       num_shards=FLAGS.num_shards, docs_per_chunk=FLAGS.docs_per_chunk,
       max_undecodable_share=FLAGS.max_undecodable_share)
 
@@ -159,7 +166,7 @@ def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
   """
   start = time.time()
   if runner != "local":  # Bad Beam options fail before any work.
-    from tfrecords_tools import beam_pipeline  # pylint: disable=g-import-not-at-top
+    from tfrecords_tools.s6_runners import beam_pipeline  # pylint: disable=g-import-not-at-top
     beam_pipeline.options_for(runner, beam_options)
   source = source or corpus_source.CorpusSource()
   vocab = vocab_lib.load_vocab(vocab_file)
@@ -171,8 +178,8 @@ def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
                      f"({e}).") from e
   # The tokenizer is plain Python: the build imports no TensorFlow (only a
   # gs:// input or output does, through file_io).
-  from tfrecords_tools import idf_pass  # pylint: disable=g-import-not-at-top
-  from tfrecords_tools import tokenizer as tokenizer_lib  # pylint: disable=g-import-not-at-top
+  from tfrecords_tools.s4_labels import idf_pass  # pylint: disable=g-import-not-at-top
+  from tfrecords_tools.s2_tokens import tokenizer as tokenizer_lib  # pylint: disable=g-import-not-at-top
   tokenizer = tokenizer_lib.Tokenizer(vocab, config.do_lower_case,
                                       config.max_seq_length)
   idf, idf_meta = None, None
@@ -182,8 +189,8 @@ def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
         vocab, config.do_lower_case, config.docs_per_chunk,
         config.max_undecodable_share, source)
   if runner == "local":
-    from tfrecords_tools import local_builder  # pylint: disable=g-import-not-at-top
-    from tfrecords_tools import shard_writer  # pylint: disable=g-import-not-at-top
+    from tfrecords_tools.s6_runners import local_builder  # pylint: disable=g-import-not-at-top
+    from tfrecords_tools.s5_records import shard_writer  # pylint: disable=g-import-not-at-top
     paths = shard_writer.shard_paths(output_dir, prefix, config.num_shards)
     for stale in shard_writer.remove_stale(output_dir, prefix, paths):
       logging.warning("Removed %s left by an earlier run.", stale)
@@ -196,7 +203,7 @@ def run(config, input_patterns, vocab_file, output_dir, prefix="pretrain",
       raise
     shards = shard_writer.finalize(output_dir, prefix, stats)
   else:
-    from tfrecords_tools import beam_pipeline  # pylint: disable=g-import-not-at-top
+    from tfrecords_tools.s6_runners import beam_pipeline  # pylint: disable=g-import-not-at-top
     report, shards = beam_pipeline.run(config, files, vocab, idf, output_dir,
                                        prefix, runner, shuffle_buffer,
                                        pipeline_args=beam_options,

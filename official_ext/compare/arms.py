@@ -17,6 +17,7 @@ import re
 from typing import List, Optional, Sequence, Tuple
 
 from official_ext.finetuning import glue_tasks
+from official_ext.finetuning import task_names
 
 INITS = ('pretrain', 'random', 'checkpoint')
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.+-]*$')
@@ -77,7 +78,7 @@ def parse_tasks(names: Sequence[str]) -> List[object]:
   tasks = []
   for name in names:
     try:
-      tasks.append(glue_tasks.parse_task(name))
+      tasks.append(task_names.parse_task(name))
     except glue_tasks.TaskError as e:
       raise ArmError(f'task suite: unknown task {name!r} '
                      f'({str(e).split("; ", 1)[-1]})') from None

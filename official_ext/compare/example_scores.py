@@ -26,6 +26,7 @@ import tensorflow as tf
 
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import metrics as metrics_lib
+from official_ext.finetuning import task_names
 
 PREDICTIONS = 'predictions.tsv'
 
@@ -57,7 +58,7 @@ def arm_predictions(runs: Sequence[Tuple[dict, str]]) -> Dict[str, dict]:
   for record, run_dir in runs:
     if record.get('status') != 'ok':
       continue
-    task = glue_tasks.parse_task(record['task'])
+    task = task_names.parse_task(record['task'])
     path = os.path.join(run_dir, PREDICTIONS)
     if (not glue_tasks.is_glue(task) or len(task.dev_files) != 1
         or not tf.io.gfile.exists(path)):
@@ -76,7 +77,7 @@ def task_statistic(task_name: str, num_seeds: int
                    ) -> Callable[[np.ndarray], float]:
   """rows `[n, 1 + num_seeds]` (label, then each seed's prediction) -> the
   seed-averaged task score in percent."""
-  task = glue_tasks.parse_task(task_name)
+  task = task_names.parse_task(task_name)
 
   def statistic(rows):
     return float(np.mean([
@@ -96,7 +97,7 @@ def bootstrap_rows(task_name: str, mine: dict, theirs: dict
   if (not seeds or mine['ids'] != theirs['ids']
       or mine['labels'] != theirs['labels']):
     return None
-  task = glue_tasks.parse_task(task_name)
+  task = task_names.parse_task(task_name)
   labels = np.asarray(mine['labels'])
   a, b = (np.column_stack([labels] + [entry['seeds'][s] for s in seeds])
           for entry in (mine, theirs))

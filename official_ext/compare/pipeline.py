@@ -28,7 +28,7 @@ from official_ext.compare import example_scores
 from official_ext.compare import leaderboard
 from official_ext.compare import record_sets
 from official_ext.compare import stages as stages_lib
-from official_ext.finetuning import glue_tasks
+from official_ext.finetuning import task_names
 
 HELDOUT_PREFIX = 'held-out '
 _PRINT_LOCK = threading.Lock()
@@ -145,7 +145,7 @@ def _work(stage, output_dir, comparison, arm, plan):
       with tf.io.gfile.GFile(os.path.join(stage_dir, 'metrics.json')) as f:
         return {'metrics': json.load(f)}
     if stage.kind == 'finetune':
-      slug = glue_tasks.parse_task(stage.task).slug
+      slug = task_names.parse_task(stage.task).slug
       pattern = os.path.join(arm_stages.arm_dir(output_dir, arm.name),
                              'finetune', slug, '*', f'seed{stage.seed}',
                              'run.json')

@@ -8,7 +8,8 @@ corpus defaults to the bundled WikiText-2). Built data lives under
 `<output_dir>/data/`:
 
   corpus/{train,heldout}.bert.txt   every `heldout_every`-th document held
-                                    out (`tfrecords_tools/heldout_split.py`)
+                                    out (`tfrecords_tools/s0_prep/
+                                    heldout_split.py`)
   vocab.txt                         learned from the training documents
   <set>/manifest.json               the set's records (its builder flags)
   heldout/<set>/manifest.json       the same flags on the held-out
@@ -83,7 +84,7 @@ def build_stages(comparison, output_dir: str) -> List[Tuple[str, str, list]]:
   root = data_dir(output_dir)
   corpus_dir = os.path.join(root, 'corpus')
   vocab = vocab_file(comparison, output_dir)
-  split = ['tfrecords_tools.heldout_split',
+  split = ['tfrecords_tools.s0_prep.heldout_split',
            f'--corpus={comparison.corpus or BUNDLED_CORPUS}',
            f'--output_dir={root}',
            f'--heldout_every={comparison.heldout_every}']

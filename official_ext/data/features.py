@@ -33,6 +33,21 @@ TGS_WEIGHTS = "tgs_weights"              # float [L]: 1 at chosen trigram ends
 # continuation of its sequence under this prefix, for every per-sequence key.
 CONTINUATION_PREFIX = "continuation_"
 
+# Labels whose making changes the input tokens, and the change. olfmlm
+# changes a run's input only when the run trains one of these tasks
+# (`set_args`: corruption for tc/sc, trigram shuffle for tgs), and then every
+# task of the run reads the changed input (one forward pass).
+INPUT_CHANGES = {"tcp": "corruption", "scp": "corruption",
+                 "tgs": "trigram_shuffle"}
+# With --corruption_view=separate (the default) a record built with such
+# labels holds two views: the plain one under the keys above (no corruption,
+# no shuffle: what a run that trains none of them reads) and the changed one,
+# every key but `next_sentence_labels` under this prefix (what a run that
+# trains them reads, through the reader, under the plain names).
+# --corruption_view=shared writes only the changed view, under the plain keys.
+CORRUPTED_PREFIX = "corrupted_"
+CORRUPTION_VIEWS = ("separate", "shared")
+
 # Model-side names the reader produces (Model Garden's Keras input names).
 INPUT_WORD_IDS = "input_word_ids"
 INPUT_TYPE_IDS = "input_type_ids"
@@ -105,3 +120,67 @@ def feature_specs(aux_labels=(), paired=False):
                                   per_sequence=False)
               for s in specs if s.per_sequence]
   return tuple(specs)
+
+
+def input_changes(aux_labels):
+  """The input changes (`INPUT_CHANGES` values) the labels bring, sorted."""
+  return tuple(sorted({INPUT_CHANGES[n] for n in aux_labels
+                       if n in INPUT_CHANGES}))
+
+
+def record_specs(aux_labels=(), paired=False, corruption_view="separate"):
+  """The FeatureSpecs a record holds (see `CORRUPTED_PREFIX`).
+
+  Without an input-changing label, or with `corruption_view="shared"`, one
+  view: `feature_specs(aux_labels, paired)`. With `"separate"`, the plain
+  view (the labels that keep the input) then the changed view (every label)
+  under `CORRUPTED_PREFIX`.
+  """
+  if corruption_view not in CORRUPTION_VIEWS:
+    raise ValueError(f"corruption_view must be one of {CORRUPTION_VIEWS}; "
+                     f"got {corruption_view!r}")
+  specs = feature_specs(aux_labels, paired)
+  if corruption_view == "shared" or not input_changes(aux_labels):
+    return specs
+  kept = [n for n in aux_labels if n not in INPUT_CHANGES]
+  return feature_specs(kept, paired) + tuple(
+      dataclasses.replace(s, name=CORRUPTED_PREFIX + s.name,
+                          per_sequence=False)
+      for s in specs if s.name != NEXT_SENTENCE_LABELS)
+
+
+def view_prefix(built_labels, corruption_view, read_labels):
+  """The key prefix of the view a run reading `read_labels` gets from
+  records built with `built_labels` and `corruption_view`: "" (the plain
+  keys) or `CORRUPTED_PREFIX`. As in olfmlm, a run sees corrupted (or
+  trigram-shuffled) input exactly when it trains the task that asks for it.
+
+  Raises:
+    ValueError: no view of the records fits the run (the message says what
+      to rebuild).
+  """
+  missing = sorted(set(read_labels) - set(built_labels))
+  if missing:
+    raise ValueError(f"aux_labels {missing} are not in the records (built "
+                     f"with {sorted(built_labels)}).")
+  built, wanted = input_changes(built_labels), input_changes(read_labels)
+  if wanted == built:
+    return CORRUPTED_PREFIX if built and corruption_view == "separate" else ""
+  if not wanted and corruption_view == "separate":
+    return ""
+  extra = sorted(set(built) - set(wanted))
+  causes = sorted(n for n in built_labels if INPUT_CHANGES.get(n) in extra)
+  if corruption_view == "shared":
+    where = ("the records hold one input (--corruption_view=shared, or a "
+             "build from before the two views), and it carries the "
+             f"{' and '.join(extra)} of --aux_labels {','.join(causes)}")
+    fix = ("rebuild them with --corruption_view=separate (the default), "
+           f"which also writes the unchanged input, or without {causes}")
+  else:
+    where = (f"the records' changed view also carries the "
+             f"{' and '.join(extra)} of --aux_labels {','.join(causes)}")
+    fix = f"build records without {causes} for this run"
+  raise ValueError(
+      f"a run reading aux_labels {sorted(read_labels)} trains none of "
+      f"{causes}, but {where}; olfmlm changes a run's input only for the "
+      f"tasks it trains: {fix}.")

@@ -12,6 +12,15 @@ Output dict per batch ([batch, L] / [batch, P] / [batch, 1]):
 With `paired` records and `pair_halves`, a batch of B records becomes 2B
 sequences: rows B..2B-1 are the continuations of rows 0..B-1 (the layout the
 QT and FS losses expect); `next_sentence_labels` stays [B, 1].
+
+Records built with TCP/SCP/TGS labels hold two views of each sequence (the
+builder's default `--corruption_view=separate`): the plain input and, under
+`corrupted_` keys, the corrupted and trigram-shuffled one with every label
+gathered on it. `view_prefix` chooses the view; the batch has the same keys
+either way, so models and heads read whichever the run was given.
+`config_from_manifest` (and `trainer/data_setup`) choose as olfmlm formats a
+run's input: changed when the run reads a label that changes it
+(`features.view_prefix`).
 """
 import dataclasses
 import json
@@ -40,15 +49,27 @@ class AuxPretrainDataConfig(pretrain_dataloader.BertPretrainDataConfig):
     pair_halves: with `paired`, emit 2B sequences per batch (see module doc).
     pair_mode: the builder's --pair_mode ('' if unknown); it gives
       `next_sentence_labels` their meaning (nsp, asp, so or sdp labels).
+    view_prefix: '' for the plain view, `features.CORRUPTED_PREFIX` for the
+      corrupted one (module docstring).
   """
   aux_labels: Tuple[str, ...] = ()
   paired: bool = False
   pair_halves: bool = True
   pair_mode: str = ''
+  view_prefix: str = ''
+
+
+def view_for(settings: dict, aux_labels) -> str:
+  """The view (`view_prefix`) a run reading `aux_labels` gets from records
+  built with the manifest `settings` (ValueError when none fits it)."""
+  # Manifests from before the two views hold the changed input only.
+  return F.view_prefix(settings.get("aux_labels", ()),
+                       settings.get("corruption_view", "shared"), aux_labels)
 
 
 def config_from_manifest(manifest_path: str, **overrides):
-  """An AuxPretrainDataConfig matching a build's manifest.json."""
+  """An AuxPretrainDataConfig matching a build's manifest.json (reading
+  every label it holds unless `aux_labels` is overridden)."""
   with tf.io.gfile.GFile(manifest_path) as f:
     manifest = json.load(f)
   s = manifest["settings"]
@@ -60,13 +81,15 @@ def config_from_manifest(manifest_path: str, **overrides):
                 paired=s["pair_mode"] == "consecutive",
                 pair_mode=s["pair_mode"])
   kwargs.update(overrides)
+  kwargs.setdefault("view_prefix", view_for(s, kwargs["aux_labels"]))
   return AuxPretrainDataConfig(**kwargs)
 
 
 def batch_keys(params: AuxPretrainDataConfig):
   """The keys of the batches `AuxPretrainDataLoader(params)` yields."""
   # pylint: disable=protected-access
-  names = AuxPretrainDataLoader(params)._name_to_features()
+  loader = AuxPretrainDataLoader(params)
+  names = [loader._plain_name(k) for k in loader._name_to_features()]
   return {_RENAME.get(k, k) for k in names
           if not k.startswith(F.CONTINUATION_PREFIX)}
 
@@ -79,19 +102,32 @@ class AuxPretrainDataLoader(pretrain_dataloader.BertPretrainDataLoader):
     if params.use_v2_feature_names:
       raise ValueError("The builder writes v1 feature names; set "
                        "use_v2_feature_names=False.")
+    if params.view_prefix not in ("", F.CORRUPTED_PREFIX):
+      raise ValueError(f"view_prefix must be '' or {F.CORRUPTED_PREFIX!r}; "
+                       f"got {params.view_prefix!r}.")
     super().__init__(params)
     self._specs = F.feature_specs(params.aux_labels, paired=params.paired)
 
   def _name_to_features(self):
+    """Record key -> feature, the keys of the configured view."""
     out = {}
+    view = self._params.view_prefix
     for spec in self._specs:
-      if spec.name == F.NEXT_SENTENCE_LABELS and not \
-          self._use_next_sentence_label:
-        continue
+      if spec.name == F.NEXT_SENTENCE_LABELS:
+        if not self._use_next_sentence_label:
+          continue
+        key = spec.name  # one per record, whatever the view
+      else:
+        key = view + spec.name
       dtype = tf.int64 if spec.dtype == F.INT else tf.float32
-      out[spec.name] = tf.io.FixedLenFeature(
+      out[key] = tf.io.FixedLenFeature(
           [spec.size(self._seq_length, self._max_predictions_per_seq)], dtype)
     return out
+
+  def _plain_name(self, key):
+    """A record key of the configured view -> the batch's name for it."""
+    view = self._params.view_prefix
+    return key[len(view):] if view and key.startswith(view) else key
 
   def _halves(self, batch):
     """[B] paired records -> [2B] sequences, continuations second."""
@@ -114,8 +150,11 @@ class AuxPretrainDataLoader(pretrain_dataloader.BertPretrainDataLoader):
     files -> interleave -> shuffle -> batch of strings -> this -> prefetch.
     """
     example = tf.io.parse_example(serialized, self._name_to_features())
-    batch = {_RENAME.get(k, k): tf.cast(v, tf.int32) if v.dtype == tf.int64
-             else v for k, v in example.items()}
+    batch = {}
+    for key, value in example.items():
+      name = self._plain_name(key)
+      batch[_RENAME.get(name, name)] = (
+          tf.cast(value, tf.int32) if value.dtype == tf.int64 else value)
     if self._params.paired and self._params.pair_halves:
       batch = self._halves(batch)
     return batch

@@ -9,7 +9,7 @@ r"""Exports a pretraining run's fine-tuning trunk.
 
 Rebuilds the model from `RUN/operative_config.gin` (written by
 `official_ext.train`), restores the newest checkpoint (or `--checkpoint`) and
-writes what `encoder_export` writes: `encoder/ckpt-1` + `encoder_config.json`
+writes what `interchange/encoder_export.py` writes: `encoder/ckpt-1` + `encoder_config.json`
 (for `official_ext.finetune` and Model Garden's fine-tuning tasks), the
 records' `vocab.txt` and casing, and a TF Hub SavedModel. `--format=hf`
 writes a Hugging Face directory instead (`interchange/hf_format.py`:
@@ -25,7 +25,7 @@ from absl import flags
 import tensorflow as tf
 
 from official_ext import output_dir as output_dir_lib
-from official_ext.export import encoder_export
+from official_ext.interchange import encoder_export
 from official_ext.interchange import encoder_variables
 from official_ext.interchange import encoder_weights
 from official_ext.interchange import export_layout

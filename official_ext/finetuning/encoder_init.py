@@ -31,14 +31,11 @@ from tensorflow.core.protobuf import trackable_object_graph_pb2
 from official.nlp.configs import encoders
 from official.nlp.modeling import models as mg_models
 
-from official_ext.export import encoder_export
+from official_ext.interchange import encoder_export
 from official_ext.interchange import encoder_weights
 from official_ext.trainer import checkpointing
 
 _LEGACY_BERT_KEYS = encoder_weights.BERT_JSON_KEYS  # bert_config.json
-SHAPE_FIELDS = ('vocab_size', 'hidden_size', 'num_layers',
-                'num_attention_heads', 'intermediate_size', 'embedding_size',
-                'max_position_embeddings', 'type_vocab_size')
 
 
 class EncoderInitError(ValueError):
@@ -74,7 +71,7 @@ class EncoderSource:
     return {'checkpoint': self.checkpoint, 'config_file': self.config_file,
             'type': self.encoder_config.type,
             'dropout_rate': self.encoder_config.get().dropout_rate,
-            **{k: self.fields.get(k) for k in SHAPE_FIELDS}}
+            **{k: self.fields.get(k) for k in encoder_weights.SHAPE_FIELDS}}
 
 
 def _checkpoint_prefix(path: str) -> str:
@@ -333,7 +330,8 @@ def check_checkpoint_fits(prefix: str, encoder: tf.Module,
         if count:
           extra.append(f'{path}/{child.local_name} ({count} variables)')
   missing = [v.name for v in encoder.variables if id(v) not in matched]
-  settings = ', '.join(f'{k}={source.fields.get(k)}' for k in SHAPE_FIELDS
+  settings = ', '.join(f'{k}={source.fields.get(k)}'
+                       for k in encoder_weights.SHAPE_FIELDS
                        if k in source.fields)
   where = (f'--init_checkpoint={prefix} does not fit the encoder built from '
            f'{source.config_file} ({settings})')

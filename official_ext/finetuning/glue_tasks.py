@@ -162,24 +162,6 @@ SQUAD_TASKS: Dict[str, SquadTask] = {
 }
 
 
-def parse_task(name: str):
-  """`glue/<task>`, `superglue/<task>` or `squad/<version>` -> the task."""
-  from official_ext.finetuning import superglue_tasks  # pylint: disable=g-import-not-at-top
-  name = name.strip()
-  if superglue_tasks.parse(name) is not None:
-    return superglue_tasks.parse(name)
-  if name.startswith(GLUE_PREFIX) and name[len(GLUE_PREFIX):] in GLUE_TASKS:
-    return GLUE_TASKS[name[len(GLUE_PREFIX):]]
-  if name.startswith(SQUAD_PREFIX) and name[len(SQUAD_PREFIX):] in \
-      SQUAD_TASKS:
-    return SQUAD_TASKS[name[len(SQUAD_PREFIX):]]
-  known = ([GLUE_PREFIX + t for t in GLUE_ORDER] +
-           superglue_tasks.known_names() +
-           [SQUAD_PREFIX + v for v in SQUAD_TASKS])
-  raise TaskError(f'--task: unknown task {name!r}; choose from '
-                   f'{", ".join(known)} (comma-separate several)')
-
-
 def task_score(task, metrics: Dict[str, float],
                splits: Optional[Tuple[str, ...]] = None) -> float:
   """The GLUE-convention score of one run (SQuAD: F1).

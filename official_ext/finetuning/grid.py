@@ -16,6 +16,7 @@ interrupted grid resumes); different settings there stop the grid unless
 
 import dataclasses
 import json
+import math
 import os
 from typing import Callable, List, Optional, Sequence
 
@@ -64,22 +65,45 @@ def family(task) -> str:
   return 'glue' if glue_tasks.is_glue(task) else 'squad'
 
 
+def epochs_for_min_steps(epochs: int, num_train: int, batch_size: int,
+                         min_train_steps: int) -> int:
+  """`epochs`, raised to the fewest that make `num_train` examples in
+  batches of `batch_size` train at least `min_train_steps` steps
+  (`runner.num_train_steps`): e.g. (2, 100, 32, 150) -> 48,
+  (2, 2000, 32, 100) -> 2."""
+  if min_train_steps <= 0 or num_train <= 0:
+    return epochs
+  # ceil(e * n / b) >= m  <=>  e * n / b > m - 1
+  return max(epochs,
+             math.floor((min_train_steps - 1) * batch_size / num_train) + 1)
+
+
 def expand(learning_rates: Sequence[float], batch_sizes: Sequence[int],
            epochs: Sequence[int], seeds: int,
            first_seed: int = 0, max_train_examples: int = 0,
-           train_subset_seed: int = 0) -> List[GridPoint]:
+           train_subset_seed: int = 0, min_train_steps: int = 0,
+           num_train: int = 0) -> List[GridPoint]:
   """Every combination, configuration-major (all seeds of one config first);
-  all on the same training subset (`max_train_examples`, 0: all)."""
+  all on the same training subset (`max_train_examples`, 0: all). With
+  `min_train_steps`, a run on `num_train` examples that would train fewer
+  steps gets more epochs (`epochs_for_min_steps`; its config name says
+  so)."""
   if seeds < 1:
     raise GridError(f'--seeds must be at least 1, got {seeds}')
   for name, values in (('--learning_rates', learning_rates),
                        ('--batch_sizes', batch_sizes), ('--epochs', epochs)):
     if not values or any(v <= 0 for v in values):
       raise GridError(f'{name} needs positive values, got {list(values)}')
-  return [GridPoint(float(lr), int(bs), int(ep), seed, max_train_examples,
-                    train_subset_seed)
-          for lr in learning_rates for bs in batch_sizes for ep in epochs
-          for seed in range(first_seed, first_seed + seeds)]
+  points = []
+  for lr in learning_rates:
+    for bs in batch_sizes:
+      for ep in epochs:
+        ep = epochs_for_min_steps(int(ep), num_train, int(bs),
+                                  min_train_steps)
+        points.extend(GridPoint(float(lr), int(bs), ep, seed,
+                                max_train_examples, train_subset_seed)
+                      for seed in range(first_seed, first_seed + seeds))
+  return list(dict.fromkeys(points))  # raised epochs may coincide
 
 
 def default_learning_rates(task, size: str) -> List[float]:

@@ -28,6 +28,7 @@ from official_ext import figures
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import runner
 from official_ext.finetuning import superglue_tasks
+from official_ext.finetuning import task_names
 
 CSV_FILE = 'results.csv'
 MARKDOWN_FILE = 'results.md'
@@ -58,7 +59,7 @@ def collect(model_dir: str) -> List[dict]:
 
 
 def _task(record):
-  return glue_tasks.parse_task(record['task'])
+  return task_names.parse_task(record['task'])
 
 
 def _title(task):
@@ -82,8 +83,8 @@ def summarise(records: List[dict]) -> Dict[str, dict]:
   for record in records:
     by_task.setdefault(record['task'], []).append(record)
   summary = {}
-  for name in sorted(by_task, key=lambda n: _order(glue_tasks.parse_task(n))):
-    task = glue_tasks.parse_task(name)
+  for name in sorted(by_task, key=lambda n: _order(task_names.parse_task(n))):
+    task = task_names.parse_task(name)
     keys = task.metric_keys()
     configs = []
     for config in sorted({r['config'] for r in by_task[name]}):
@@ -139,7 +140,7 @@ def glue_average(summary, protocol: str, value: str = 'score',
   `member` picks the tasks (default GLUE; see `superglue_average`).
   """
   names = [n for n, s in summary.items()
-           if member(glue_tasks.parse_task(n)) and s[protocol]]
+           if member(task_names.parse_task(n)) and s[protocol]]
   if not names:
     return None, []
   return (statistics.fmean(summary[n][protocol][value] for n in names),
@@ -185,12 +186,12 @@ def markdown(summary: Dict[str, dict]) -> str:
   names = list(summary)
   headings = []
   for name in names:
-    task = glue_tasks.parse_task(name)
+    task = task_names.parse_task(name)
     metric_names = '/'.join(_HEADINGS.get(k, k) for k in task.metric_keys())
     headings.append(f'{_title(task)} {metric_names}')
-  has_glue = any(glue_tasks.parse_task(n).prefix == glue_tasks.GLUE_PREFIX
-                 for n in names if glue_tasks.is_glue(glue_tasks.parse_task(n)))
-  has_superglue = any(_in_superglue_average(glue_tasks.parse_task(n))
+  has_glue = any(task_names.parse_task(n).prefix == glue_tasks.GLUE_PREFIX
+                 for n in names if glue_tasks.is_glue(task_names.parse_task(n)))
+  has_superglue = any(_in_superglue_average(task_names.parse_task(n))
                       for n in names)
   if has_glue:
     headings += ['GLUE avg', 'paper avg']
@@ -203,7 +204,7 @@ def markdown(summary: Dict[str, dict]) -> str:
     cells = []
     for name in names:
       entry = summary[name][protocol]
-      task = glue_tasks.parse_task(name)
+      task = task_names.parse_task(name)
       cells.append(_cell(entry['metrics'][k] for k in task.metric_keys())
                    if entry else '–')
     if has_glue:
@@ -220,14 +221,14 @@ def markdown(summary: Dict[str, dict]) -> str:
            'task score is shown. Best: the single run with the best task '
            'score.']
   if has_glue:
-    titles = ', '.join(_title(glue_tasks.parse_task(n)) for n in used)
+    titles = ', '.join(_title(task_names.parse_task(n)) for n in used)
     notes += ['', f'GLUE avg: mean task score (mean of each task\'s metrics) '
               f'over the GLUE tasks present, here {titles or "none"} (WNLI '
               f'excluded); paper avg: the same with MCC (CoLA), Spearman '
               f'(STS-B), accuracy (MNLI matched, others).']
   if has_superglue:
     _, used = superglue_average(summary, 'median')
-    titles = ', '.join(_title(glue_tasks.parse_task(n)) for n in used)
+    titles = ', '.join(_title(task_names.parse_task(n)) for n in used)
     notes += ['', f'SuperGLUE avg: mean task score over the SuperGLUE tasks '
               f'present, here {titles} (CB: acc and macro F1, MultiRC: F1a '
               f'and EM, ReCoRD: F1 and EM averaged; AX-b/AX-g excluded).']
@@ -274,7 +275,7 @@ def plot(records: List[dict], summary: Dict[str, dict], path: str) -> None:
     axis.set_xticks(range(len(configs)))
     axis.set_xticklabels(configs, rotation=20, fontsize=7)
     axis.set_xlim(-0.6, len(configs) - 0.4)
-    axis.set_title(f'{_title(glue_tasks.parse_task(name))} '
+    axis.set_title(f'{_title(task_names.parse_task(name))} '
                    f'(task score, %)', fontsize=9)
     axis.grid(alpha=0.3)
   for index in range(len(names), rows * columns):

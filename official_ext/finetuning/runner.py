@@ -48,6 +48,7 @@ from official_ext import output_dir as output_dir_lib
 from official_ext.finetuning import encoder_init
 from official_ext.finetuning import glue_submission
 from official_ext.finetuning import glue_tasks
+from official_ext.finetuning import length_batching
 from official_ext.finetuning import metrics as metrics_lib
 from official_ext.finetuning import sentence_prediction_task
 from official_ext.finetuning import span_pair_task
@@ -88,6 +89,10 @@ class RunConfig:
   # drawn with `train_subset_seed` (`train_subset`).
   max_train_examples: int = 0
   train_subset_seed: int = 0
+  # GLUE: batches cut to their longest example (off on TPU) and, with a
+  # window above 1, length-grouped over that many batches (`length_batching`).
+  trim_padding: bool = True
+  length_group_batches: int = 0
   # SQuAD only.
   max_query_length: int = 64
   doc_stride: int = 128
@@ -161,7 +166,9 @@ def _predict(task, mg_task, model, cfg, path, count):
       seq_length=cfg.max_seq_length, include_example_id=True,
       label_type='float' if task.is_regression else 'int')
   ids, labels, outputs = [], [], []
-  for batch in mg_task.build_inputs(data_cfg):
+  dataset = length_batching.apply(mg_task.build_inputs(data_cfg),
+                                  _trims(cfg))
+  for batch in dataset:
     ids.append(batch.pop('example_id').numpy())
     labels.append(batch.pop('label_ids').numpy())
     outputs.append(infer(batch).numpy())
@@ -232,18 +239,33 @@ def _evaluate_squad(task, mg_task, model, cfg, prepared, vocab_file, run_dir):
   return results
 
 
-def _train_dataset_fn(mg_task, train_data):
+def _trims(cfg):
+  """Whether batches are cut to their longest example: GLUE, not on TPU
+  (each new shape would compile anew)."""
+  tpu = isinstance(tf.distribute.get_strategy(),
+                   (tf.distribute.TPUStrategy,
+                    tf.distribute.experimental.TPUStrategy))
+  return cfg.trim_padding and not tpu
+
+
+def _train_dataset_fn(mg_task, train_data, cfg, glue):
   """`start_step -> dataset_fn(input_context)`: Model Garden's seeded,
-  repeated training stream, positioned at `start_step` (each step consumed
-  one per-replica batch per local replica of every input pipeline)."""
+  repeated training stream (GLUE: length-batched, `length_batching`),
+  positioned at `start_step` (each step consumed one per-replica batch per
+  local replica of every input pipeline)."""
+  trim = glue and _trims(cfg)
+  window = cfg.length_group_batches if glue else 0
+
   def at_step(start_step):
     def dataset_fn(input_context=None):
       per_pipeline = 1
       if input_context:
         per_pipeline = (input_context.num_replicas_in_sync //
                         input_context.num_input_pipelines)
-      return mg_task.build_inputs(train_data, input_context).skip(
-          start_step * per_pipeline)
+      dataset = length_batching.apply(
+          mg_task.build_inputs(train_data, input_context), trim, window,
+          cfg.seed)
+      return dataset.skip(start_step * per_pipeline)
     return dataset_fn
   return at_step
 
@@ -303,7 +325,8 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
         model.trainable_variables)  # no variables made in tracing
   trainer = task_trainer.TaskTrainer(
       mg_task, model, optimizer, strategy,
-      train_dataset_fn=_train_dataset_fn(mg_task, train_data),
+      train_dataset_fn=_train_dataset_fn(mg_task, train_data, cfg,
+                                         glue_tasks.is_glue(task)),
       global_batch_size=cfg.batch_size)
   checkpoint_dir = os.path.join(run_dir, CHECKPOINT_SUBDIR)
   resuming = bool(tf.train.latest_checkpoint(checkpoint_dir))

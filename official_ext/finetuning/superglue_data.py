@@ -202,7 +202,10 @@ def prepare(task, data_dir: str, vocab_file: str, cache_dir: str,
     reading = trainer if split == 'train' else task
     labelled = split != 'test'
     if use_tfds:
-      records = superglue_tfds.iter_records(reading, split, tfds_data_dir)
+      try:
+        records = superglue_tfds.iter_records(reading, split, tfds_data_dir)
+      except superglue_tfds.NotPreparedError as e:
+        raise SuperGlueDataError(str(e)) from None
     else:
       records = iter_jsonl(files[split])
     items, groups, bad = read_items(reading, records, labelled,

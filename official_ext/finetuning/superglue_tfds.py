@@ -103,19 +103,33 @@ def rows_to_records(task, rows: Iterable[Dict[str, Any]],
   return _by_idx(_flat(task, row, label_names) for row in rows)
 
 
+class NotPreparedError(ValueError):
+  """The TFDS dataset is not prepared under the data directory."""
+
+
 def iter_records(task, split: str, tfds_data_dir: str
                  ) -> Iterator[Tuple[str, Dict[str, Any]]]:
-  """(where, record) of a prepared TFDS split ('train'/'dev'/'test')."""
+  """(where, record) of a prepared TFDS split ('train'/'dev'/'test').
+
+  Raises:
+    NotPreparedError: at once (not on the first record) when the dataset is
+      not prepared under `tfds_data_dir`.
+  """
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-  from official_ext.finetuning import superglue_data  # pylint: disable=g-import-not-at-top
   builder = tfds.builder(task.tfds_name, data_dir=tfds_data_dir)
   if not builder.is_prepared():
-    raise superglue_data.SuperGlueDataError(
+    raise NotPreparedError(
         f'TFDS {task.tfds_name} is not prepared under {tfds_data_dir} '
         f'(expected {builder.data_dir}); prepare it beforehand (`tfds build '
         f'{task.tfds_name} --data_dir={tfds_data_dir}` on a machine with '
         f'network) or use the official JSONL files. Nothing is downloaded '
         f'at run time.')
+  return _iter_prepared(builder, task, split)
+
+
+def _iter_prepared(builder, task, split):
+  """The (where, record) pairs of one split of a prepared `builder`."""
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   name = (_DIAGNOSTIC_SPLITS if task.diagnostic else _SPLITS)[split]
   label_feature = builder.info.features['label'] \
       if 'label' in builder.info.features else None

@@ -45,6 +45,11 @@ LAYER_PARTS = (
     'output/kernel', 'output/bias',
     'output/layer_norm/gamma', 'output/layer_norm/beta')
 _LAYER_KEY = re.compile(r'^layer_(\d+)/')
+# The `fields` that decide the weights' shapes (two encoders whose values
+# agree can load each other's weights).
+SHAPE_FIELDS = ('vocab_size', 'hidden_size', 'num_layers',
+                'num_attention_heads', 'intermediate_size', 'embedding_size',
+                'max_position_embeddings', 'type_vocab_size')
 # Google BERT's bert_config.json (and HF's config.json) -> BertEncoderConfig.
 BERT_JSON_KEYS = {
     'vocab_size': 'vocab_size', 'hidden_size': 'hidden_size',

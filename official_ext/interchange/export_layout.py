@@ -1,6 +1,6 @@
 """Our export layout <-> `EncoderWeights`.
 
-The layout (`official_ext.export.encoder_export`): `encoder_config.json`,
+The layout (`official_ext.interchange.encoder_export`): `encoder_config.json`,
 `encoder/ckpt-*` (a `tf.train.Checkpoint(encoder=EncoderScaffold)`),
 `vocab.txt` and `casing.json`, optionally `saved_model/`. It is what every
 `--init_checkpoint` of the package reads, so importers write it.
@@ -15,7 +15,7 @@ import tensorflow as tf
 from official.nlp.configs import encoders
 from official.projects.teams import teams
 
-from official_ext.export import encoder_export
+from official_ext.interchange import encoder_export
 from official_ext.interchange import encoder_variables
 from official_ext.interchange import encoder_weights as ew
 

@@ -20,7 +20,7 @@ lower-cases names, hence the lower-case name) falls through to
 `tf_keras.activations.get`, which finds registered names. The string stays
 an ordinary `hidden_activation` value in `encoder_config.json`, readable by
 Model Garden's config classes; building an encoder from it needs this module
-imported (`official_ext.export.encoder_export` and
+imported (`official_ext.interchange.encoder_export` and
 `official_ext.modeling.models.size_presets` import it, so every CLI of the
 package has it; other code: `import official_ext.modeling.activations`).
 """

@@ -17,8 +17,8 @@ import tensorflow as tf
 from official.nlp.configs import encoders
 
 from official_ext import output_dir as output_dir_lib
-from official_ext.export import encoder_export
 from official_ext.finetuning import encoder_init
+from official_ext.interchange import encoder_export
 from official_ext.modeling.models import size_presets
 from official_ext.multitask import task_spec as task_spec_lib
 from official_ext.trainer import checkpointing

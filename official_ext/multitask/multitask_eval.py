@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import metrics as metrics_lib
+from official_ext.finetuning import task_names
 from official_ext.multitask import span_metrics
 
 KIND_METRICS = {
@@ -41,7 +42,7 @@ def task_metrics(spec, predictions, features,
   """Metrics (percent) of one task's dev predictions; 'score' is its score
   (module docstring)."""
   if spec.glue_task:
-    task = glue_tasks.parse_task(spec.glue_task)
+    task = task_names.parse_task(spec.glue_task)
     result = metrics_lib.glue_metrics(task.metrics, predictions,
                                       features['label'])
     result['score'] = glue_tasks.task_score(task, result, splits=('',))

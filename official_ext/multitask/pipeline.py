@@ -30,6 +30,7 @@ from official_ext import output_dir as output_dir_lib
 from official_ext.finetuning import encoder_init
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import grid
+from official_ext.finetuning import task_names
 from official_ext.multitask import multitask_trainer
 from official_ext.multitask import task_spec as task_spec_lib
 
@@ -96,7 +97,7 @@ def _check_target(target, init_checkpoint, max_seq_length):
   given = [a.split('=', 1)[1] for a in target.args
            if a.startswith('--max_seq_length=')]
   try:
-    tasks = [glue_tasks.parse_task(t) for t in target.task.split(',')]
+    tasks = [task_names.parse_task(t) for t in target.task.split(',')]
     source = (encoder_init.resolve(init_checkpoint) if init_checkpoint else
               None)
     for task in tasks:

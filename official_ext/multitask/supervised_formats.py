@@ -32,6 +32,7 @@ import tensorflow as tf
 from official_ext.finetuning import glue_data
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import squad_data
+from official_ext.finetuning import task_names
 from official_ext.multitask import task_spec
 
 SPLITS = ('train', 'dev')
@@ -131,7 +132,7 @@ def _float_label(raw, where):
 def _read_glue(spec, path, split):
   """`TextExample`s of a GLUE TSV (the GLUE task names columns/labels)."""
   try:
-    task = glue_tasks.parse_task(spec.glue_task)
+    task = task_names.parse_task(spec.glue_task)
   except glue_tasks.TaskError as e:
     raise SupervisedDataError(f'task {spec.name!r}: glue_task: {e}') from None
   if not isinstance(task, glue_tasks.GlueTask):
@@ -368,7 +369,7 @@ def class_labels(spec: task_spec.TaskSpec, train: Sequence[TextExample],
   if spec.labels:
     labels, source = tuple(spec.labels), 'the spec\'s labels'
   elif spec.resolved_format == 'glue':
-    labels = glue_tasks.parse_task(spec.glue_task).labels
+    labels = task_names.parse_task(spec.glue_task).labels
     source = f'the labels of {spec.glue_task}'
   else:
     labels = tuple(sorted({ex.label for ex in train}))

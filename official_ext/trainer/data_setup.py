@@ -7,6 +7,12 @@ Everything is checked here, before any model is built: the manifest and every
 shard it lists exist, the vocab file exists and is the one the records were
 built with (sha256), and explicit bindings agree with the manifest. Each
 error names the path or binding at fault.
+
+The auxiliary labels a run reads also choose the input it trains on, as
+olfmlm formats each run's input by its tasks: records built with TCP/SCP
+(corruption) or TGS (trigram shuffle) labels give their corrupted view only
+to a run that reads those labels, and the plain input to every other run
+(`features.view_prefix`; a run no view fits is refused).
 """
 
 import dataclasses
@@ -17,7 +23,7 @@ from typing import Optional, Sequence, Tuple
 import tensorflow as tf
 
 from official_ext.data import pretrain_reader
-from tfrecords_tools import vocab as vocab_lib
+from tfrecords_tools.s2_tokens import vocab as vocab_lib
 
 NO_DATA_HELP = ('pass --data_manifest=PATH/manifest.json (or bind '
                 "DATA_MANIFEST = '...', or pretrain_data.input_path with "
@@ -155,7 +161,8 @@ def pretrain_data(manifest: Optional[str] = None,
       when there is one; a binding must then agree with it).
     vocab_file: overrides the manifest's vocab path (must be the same vocab).
     vocab_size: needed without manifest or vocab_file; else checked.
-    aux_labels: auxiliary labels to read (a subset of the manifest's).
+    aux_labels: auxiliary labels to read (a subset of the manifest's);
+      they choose the input view (module docstring).
     paired: records hold continuation pairs (from the manifest if given).
     next_sentence_labels: also read `next_sentence_labels` (the NSP, ASP,
       SO or SDP labels of records built with that --pair_mode).
@@ -164,7 +171,7 @@ def pretrain_data(manifest: Optional[str] = None,
   """
   if manifest is None and input_path is None:
     raise DataError(f'no data given: {NO_DATA_HELP}.')
-  info, found_vocab_size, pair_mode = None, None, ''
+  info, found_vocab_size, pair_mode, view = None, None, '', ''
   if manifest is not None:
     info = _read_manifest(manifest)
     files = _manifest_files(manifest, info)
@@ -178,6 +185,10 @@ def pretrain_data(manifest: Optional[str] = None,
     if missing:
       raise DataError(f'pretrain_data.aux_labels asks for {missing}, which '
                       f'{manifest!r} was not built with.')
+    try:
+      view = pretrain_reader.view_for(settings, aux_labels)
+    except ValueError as e:
+      raise DataError(f'{manifest}: {e}') from None
     pair_mode = settings.get('pair_mode', '')
     paired = pair_mode == 'consecutive'
     if (next_sentence_labels and
@@ -209,7 +220,7 @@ def pretrain_data(manifest: Optional[str] = None,
       is_training=is_training, seq_length=seq_length,
       max_predictions_per_seq=max_predictions_per_seq,
       use_next_sentence_label=next_sentence_labels,
-      pair_mode=pair_mode, aux_labels=tuple(aux_labels),
+      pair_mode=pair_mode, aux_labels=tuple(aux_labels), view_prefix=view,
       paired=paired, shuffle_buffer_size=shuffle_buffer_size, seed=seed,
       cycle_length=cycle_length, deterministic=True)
   return PretrainData(config=config, files=tuple(files), vocab_size=vocab_size,

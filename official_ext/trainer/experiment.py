@@ -36,6 +36,9 @@ class Experiment:
     eval_interval: train_and_eval evaluates every this many steps (None: at
       the end only).
     eval_steps: evaluation batches (-1: the whole eval set).
+    eval_at_start: train_and_eval also evaluates before the first step of
+      a run that starts at step 0 (e.g. a warm-started encoder before
+      continued pretraining).
     continuous_eval_timeout: continuous_eval stops after evaluating the
       checkpoint at train_steps, or after waiting this many seconds for a
       new checkpoint.
@@ -58,6 +61,7 @@ class Experiment:
   max_checkpoints: int = 5
   eval_interval: Optional[int] = None
   eval_steps: int = -1
+  eval_at_start: bool = False
   continuous_eval_timeout: int = 600
   mixed_precision: str = 'float32'
   jit_compile: bool = False

@@ -19,11 +19,13 @@ from official_ext.trainer import task_builders
 
 def bert_encoder(data_vocab_size: int, size: str = 'base',
                  dropout_rate: float = 0.1, max_seq_length: int = 512):
-  """BERT encoder config of a named size (base = BERT-base)."""
+  """BERT encoder config of a named size (base = BERT-base); size
+  `init_checkpoint` keeps the checkpoint's positions."""
   config = size_presets.discriminator_config(size, data_vocab_size)
-  return dataclasses.replace(config, dropout_rate=dropout_rate,
-                             attention_dropout_rate=dropout_rate,
-                             max_position_embeddings=max_seq_length)
+  return dataclasses.replace(
+      config, dropout_rate=dropout_rate, attention_dropout_rate=dropout_rate,
+      max_position_embeddings=size_presets.position_table(size,
+                                                          max_seq_length))
 
 
 def multi_objective_task(

@@ -15,7 +15,10 @@ Order (every check happens before the first training step):
   4. the operative gin config is written to model_dir (by the chief of a
      multi-worker job; the other workers write theirs, checkpoints and
      summaries to a temporary dir they remove at the end: `worker_dirs`);
-  5. train / eval / train_and_eval / continuous_eval.
+  5. train / eval / train_and_eval / continuous_eval; every evaluation is
+     also added to `<model_dir>/eval_history.json` (`eval_history`), and
+     `Experiment.eval_at_start` evaluates a run starting at step 0 before
+     its first step (train_and_eval).
 """
 
 import os
@@ -27,6 +30,7 @@ import tf_keras
 
 from official_ext.trainer import checkpointing
 from official_ext.trainer import data_setup
+from official_ext.trainer import eval_history
 from official_ext.trainer import experiment as experiment_lib
 from official_ext.trainer import optimizer_builder
 from official_ext.trainer import spine
@@ -143,7 +147,9 @@ def run(exp: experiment_lib.Experiment, model_dir: str, mode: str,
       exp.checkpoint_interval, exp.max_checkpoints,
       summary_dir=os.path.join(model_dir, 'train'),
       eval_summary_dir=os.path.join(model_dir, 'eval'), train=train,
-      evaluate=evaluate, print_fn=print_fn)
+      evaluate=evaluate, print_fn=print_fn,
+      eval_actions=[eval_history.EvalHistory(
+          worker_dirs.write_dir(model_dir, strategy), trainer.global_step)])
   try:
     path = write_operative_config(
         worker_dirs.write_dir(model_dir, strategy), operative_config(), mode)
@@ -160,6 +166,8 @@ def _run_mode(controller, trainer, model_dir, mode, exp):
   if mode == 'eval':
     return controller.evaluate(steps=exp.eval_steps)
   if mode == 'train_and_eval':
+    if exp.eval_at_start and int(trainer.global_step.numpy()) == 0:
+      controller.evaluate(steps=exp.eval_steps)
     return controller.train_and_evaluate(
         train_steps=exp.train_steps, eval_steps=exp.eval_steps,
         eval_interval=exp.eval_interval)

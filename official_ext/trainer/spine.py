@@ -55,7 +55,8 @@ def make_controller(trainer: orbit.AbstractTrainer, checkpoint_dir: str,
                     eval_summary_dir: Optional[str] = None,
                     train: bool = True, evaluate: bool = False,
                     print_fn: Optional[Callable[[str], None]] = None,
-                    train_actions: Sequence[Action] = ()
+                    train_actions: Sequence[Action] = (),
+                    eval_actions: Sequence[Action] = ()
                     ) -> orbit.Controller:
   """An `orbit.Controller` over `trainer`; restores `checkpoint_dir`'s newest
   checkpoint (if any) before returning.
@@ -75,6 +76,7 @@ def make_controller(trainer: orbit.AbstractTrainer, checkpoint_dir: str,
     train, evaluate: whether the trainer trains / evaluates through Orbit.
     print_fn: where progress lines go (default: stdout, flushed).
     train_actions: more callables run with each inner loop's logs.
+    eval_actions: callables run with each evaluation's logs.
   """
   strategy = trainer.strategy
   cluster_config.check_multi_worker_batch(strategy, trainer.global_batch_size)
@@ -103,6 +105,7 @@ def make_controller(trainer: orbit.AbstractTrainer, checkpoint_dir: str,
       trainer=trainer if train else None,
       evaluator=trainer if evaluate else None,
       train_actions=[logger, *train_actions, saver],
+      eval_actions=list(eval_actions),
       steps_per_loop=steps_per_loop,
       checkpoint_manager=manager, summary_dir=summary_dir,
       eval_summary_dir=eval_summary_dir)

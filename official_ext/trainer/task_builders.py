@@ -11,16 +11,17 @@ from typing import Callable, Optional
 
 from official_ext.data import pretrain_reader
 from official_ext.modeling.models import pretrainer_config
+from official_ext.modeling.models import size_presets
 from official_ext.tasks import generator_discriminator_task as gd_task
 
 _FIELDS = {f.name for f in
            dataclasses.fields(pretrainer_config.PretrainerConfig)}
 
 
-def _encoder(encoder_cfg, dropout_rate, max_seq_length):
+def _encoder(encoder_cfg, dropout_rate, max_positions):
   return dataclasses.replace(encoder_cfg, dropout_rate=dropout_rate,
                              attention_dropout_rate=dropout_rate,
-                             max_position_embeddings=max_seq_length)
+                             max_position_embeddings=max_positions)
 
 
 def _model_config(builder, name, data_vocab_size, vocab_size, size,
@@ -35,11 +36,11 @@ def _model_config(builder, name, data_vocab_size, vocab_size, size,
     raise ValueError(f'{name} has no setting {unknown}; PretrainerConfig '
                      f'fields are {sorted(_FIELDS)}')
   config = builder(size, vocab_size, **overrides)
+  positions = size_presets.position_table(size, max_seq_length)
   return dataclasses.replace(
       config,
-      generator=_encoder(config.generator, dropout_rate, max_seq_length),
-      discriminator=_encoder(config.discriminator, dropout_rate,
-                             max_seq_length))
+      generator=_encoder(config.generator, dropout_rate, positions),
+      discriminator=_encoder(config.discriminator, dropout_rate, positions))
 
 
 def teams_model(data_vocab_size: int, size: str = 'small',

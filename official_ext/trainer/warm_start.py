@@ -29,8 +29,7 @@ from typing import List
 
 from absl import logging
 
-from official_ext.finetuning import encoder_init
-from official_ext.export import encoder_export
+from official_ext.interchange import encoder_export
 from official_ext.interchange import encoder_variables
 from official_ext.interchange import encoder_weights as ew
 from official_ext.interchange import export_layout
@@ -40,7 +39,7 @@ from official_ext.interchange import model_garden_names as names
 from official_ext.modeling import activations
 from official_ext.modeling.models import size_presets
 from official_ext.trainer import data_setup
-from tfrecords_tools import vocab as vocab_lib
+from tfrecords_tools.s2_tokens import vocab as vocab_lib
 
 
 class WarmStartError(ValueError):
@@ -77,7 +76,7 @@ def _networks(model):
   return trunk, getattr(base, 'generator_network', None)
 
 
-_CHECKED_FIELDS = encoder_init.SHAPE_FIELDS + ('hidden_activation',)
+_CHECKED_FIELDS = ew.SHAPE_FIELDS + ('hidden_activation',)
 
 
 def _shape(fields):
@@ -114,8 +113,8 @@ def _matching_size(shape, other_activation=False):
         not other_activation):
       return (f"bind SIZE = '{name}' and MAX_SEQ_LENGTH = "
               f"{shape['max_position_embeddings']}")
-  return (f"bind SIZE = '{size_presets.CHECKPOINT_SIZE}' and "
-          f"MAX_SEQ_LENGTH = {shape['max_position_embeddings']}")
+  return (f"bind SIZE = '{size_presets.CHECKPOINT_SIZE}' (it takes the "
+          "checkpoint's shape, positions and activation)")
 
 
 def check_tokenizer(source: ew.EncoderWeights, data) -> List[str]:
@@ -159,7 +158,8 @@ def _read(path: str, generator: bool = False) -> ew.EncoderWeights:
 
 def register_size(path: str) -> None:
   """Lets gin say `SIZE = 'init_checkpoint'`: the preset of that name takes
-  the shape and activation in the config of `path` (our export's encoder_config.json or an
+  the shape, positions included, and the activation in the config of
+  `path` (our export's encoder_config.json or an
   HF config.json; other formats: import them first). Silently does nothing
   when there is no such config (a size naming it is then unknown)."""
   fields = None
@@ -172,6 +172,7 @@ def register_size(path: str) -> None:
         fields['num_layers'], fields['hidden_size'],
         fields.get('embedding_size') or fields['hidden_size'],
         fields['num_attention_heads'], fields['intermediate_size'],
+        fields.get('max_position_embeddings'),
         fields.get('hidden_activation') or activations.GELU_TANH)
 
 

@@ -289,10 +289,37 @@ def test_max_train_examples_trains_every_seed_on_one_subset(
   assert '| lr0.0001_bs8_ep1_n10 |' in table
 
 
+def test_several_sizes_and_min_steps_run_in_one_process(
+    capsys, export_dir, data_dir, tmp_path):
+  """A learning curve in one call: every size (and `all`) x seed, epochs
+  raised so a small subset still trains --min_train_steps steps."""
+  model_dir = str(tmp_path / 'runs')
+  flags = _common(export_dir, data_dir, model_dir)
+  flags['seeds'] = 1
+  code, _, err = _run(capsys, task='glue/sst2', max_train_examples='6,all',
+                      min_train_steps=3, **flags)
+  assert code == 0, err
+  with open(os.path.join(model_dir, 'results.csv')) as f:
+    rows = {r['config']: r for r in csv.DictReader(f)}
+  # 6 examples, batch 8: 1 step an epoch -> 3 epochs; 16: 2 steps -> 2.
+  assert sorted(rows) == ['lr0.0001_bs8_ep2', 'lr0.0001_bs8_ep3_n6']
+  with open(os.path.join(rows['lr0.0001_bs8_ep3_n6']['run_dir'],
+                         'run.json')) as f:
+    small = json.load(f)
+  with open(os.path.join(rows['lr0.0001_bs8_ep2']['run_dir'],
+                         'run.json')) as f:
+    whole = json.load(f)
+  assert (small['num_train'], small['train_steps'], small['epochs']) == (
+      6, 3, 3)
+  assert (whole['num_train'], whole['train_steps']) == (16, 4)
+
+
 @pytest.mark.parametrize('task,size,message', [
     ('glue/sst2', 17, '--max_train_examples=17: the task has only 16 '
      'training examples'),
     ('glue/sst2', 0, '--max_train_examples=0: must be at least 1'),
+    ('glue/sst2', 'ten', "--max_train_examples: expected whole numbers or "
+     "all, got 'ten'"),
     ('squad/v1.1', 4, '--max_train_examples: squad/v1.1 is not a GLUE task')])
 def test_max_train_examples_out_of_range_is_one_line(
     capsys, export_dir, data_dir, tmp_path, task, size, message):

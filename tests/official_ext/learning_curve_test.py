@@ -33,17 +33,35 @@ def test_table_has_gap_and_overlap_per_size():
   lines = lc.table(_curves(), 'SST-2 dev accuracy (%)', full_size=2000
                    ).splitlines()
   assert lines[0] == ('| labelled examples | pretrained median [min–max] | '
-                      'random median [min–max] | gap (pretrained − random) '
-                      '| ranges overlap |')
-  assert lines[1] == '|---|---|---|---|---|'
-  assert lines[2] == ('| 100 | 59.0 [58.0–60.0] | 55.0 [50.0–58.5] | +4.0 | '
-                      'yes (within noise) |')
-  assert lines[3] == ('| 300 | 65.0 [64.0–66.0] | 61.0 [60.0–62.0] | +4.0 | '
-                      'no (outside seed noise) |')
+                      'random median [min–max] | pretrained − random |')
+  assert lines[1] == '|---|---|---|---|'
+  assert lines[2] == ('| 100 | 59.0 [58.0–60.0] | 55.0 [50.0–58.5] | '
+                      '+4.0, within noise |')
+  assert lines[3] == ('| 300 | 65.0 [64.0–66.0] | 61.0 [60.0–62.0] | '
+                      '+4.0, outside noise |')
   assert lines[4] == ('| 2,000 (all) | 74.0 [73.0–75.0] | 72.0 [71.0–73.5] '
-                      '| +2.0 | yes (within noise) |')
+                      '| +2.0, within noise |')
   assert lines[6] == ('SST-2 dev accuracy (%); median over 3 seeds, '
-                      '[min–max] over seeds.')
+                      '[min–max] over seeds; a gap is within noise when the '
+                      'two seed ranges overlap.')
+
+
+def test_table_compares_the_pairs_asked_for():
+  curves = lc.points({'released': {100: [80.0, 82.0, 81.0]},
+                      'continued': {100: [79.0, 80.0, 78.0]},
+                      'random': {100: [60.0, 61.0, 62.0]}})
+  lines = lc.table(curves, 'acc', pairs=[('continued', 'released'),
+                                         ('released', 'random')]
+                   ).splitlines()
+  assert lines[0].endswith('| continued − released | released − random |')
+  assert lines[1] == '|---|---|---|---|---|---|'
+  assert lines[2].endswith('| −2.0, within noise | +20.0, outside noise |')
+
+
+def test_one_seed_gives_no_verdict():
+  assert lc.gap(lc.Point(100, 80.0, 80.0, 80.0, 1),
+                lc.Point(100, 70.0, 69.0, 71.0, 3)) == (
+                    '+10.0, no noise estimate (1 seed)')
 
 
 def test_plot_writes_a_png(tmp_path):

@@ -23,8 +23,8 @@ from tests.official_ext.finetuning import finetuning_fixtures as ffx
 from tests.official_ext.trainer import trainer_fixtures as fx
 from tests.tfrecords_tools import builder_fixtures as bfx
 from tfrecords_tools import build_config
-from tfrecords_tools import corpus_reader
 from tfrecords_tools import create_pretraining_data
+from tfrecords_tools.s1_sources import corpus_reader
 
 ROOT = 'ram://chain'
 

@@ -9,9 +9,9 @@ from absl import flags
 import pytest
 
 from tfrecords_tools import build_vocab
-from tfrecords_tools import vocab as vocab_lib
-from tfrecords_tools import wikitext_to_bert_format
-from tfrecords_tools import wordpiece
+from tfrecords_tools.s0_prep import wikitext_to_bert_format
+from tfrecords_tools.s2_tokens import vocab as vocab_lib
+from tfrecords_tools.s2_tokens import wordpiece
 
 _REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))

@@ -23,9 +23,9 @@ from official_ext.data import features as F
 from tests.tfrecords_tools import builder_fixtures as fx
 from tfrecords_tools import build_config
 from tfrecords_tools import create_pretraining_data as cpd
-from tfrecords_tools import line_decoding
-from tfrecords_tools import sentence_pairing
-from tfrecords_tools import vocab as vocab_lib
+from tfrecords_tools.s1_sources import line_decoding
+from tfrecords_tools.s2_tokens import vocab as vocab_lib
+from tfrecords_tools.s3_instances import sentence_pairing
 
 L, P = 24, 4
 VOCAB = vocab_lib.load_vocab(fx.VOCAB)
@@ -53,8 +53,8 @@ def _records(out, manifest):
 
 
 def _check_sequence(ex, prefix, num_labels):
-  """The invariants of one sequence of a record (`prefix`: '' or the
-  continuation's)."""
+  """The invariants of one sequence of a record (`prefix`: '', the
+  continuation's, the changed view's or the changed view's continuation)."""
   get = lambda key: ex[prefix + key]  # pylint: disable=unnecessary-lambda-assignment
   ids, mask, segments = get(F.INPUT_IDS), get(F.INPUT_MASK), get(F.SEGMENT_IDS)
   n = int(mask.sum())
@@ -79,10 +79,15 @@ def _check_sequence(ex, prefix, num_labels):
   assert not token_weights[n:].any()
   for key in (F.TF_LABELS, F.TF_IDF_LABELS):
     assert ((get(key) >= 0) & (get(key) <= 10.0 + 1e-4)).all()
+  changed = prefix.startswith(F.CORRUPTED_PREFIX)  # the view with TCP/TGS
   for key, high in ((F.CAP_LABELS, 1), (F.TCP_LABELS, 1), (F.SCP_LABELS, 1),
                     (F.TGS_LABELS, 5)):
-    assert ((get(key) >= 0) & (get(key) <= high)).all(), key
-  assert set(np.unique(get(F.TGS_WEIGHTS))) <= {0.0, 1.0}
+    if changed or key == F.CAP_LABELS:
+      assert ((get(key) >= 0) & (get(key) <= high)).all(), key
+    else:  # the plain view carries no label of an input change
+      assert prefix + key not in ex, key
+  if changed:
+    assert set(np.unique(get(F.TGS_WEIGHTS))) <= {0.0, 1.0}
   assert (get(F.TOKEN_LENGTH_LABELS) >= 0).all()
 
 
@@ -115,9 +120,11 @@ def test_any_documents_build_valid_records_or_are_refused(corpus, pair_mode,
       return
     assert b"\x00" not in corpus
     count = 0
+    num_labels = len(sentence_pairing.PAIR_MODES[pair_mode])
     for ex in _records(out, manifest):
       count += 1
-      _check_sequence(ex, "", len(sentence_pairing.PAIR_MODES[pair_mode]))
-      if config.paired:
-        _check_sequence(ex, F.CONTINUATION_PREFIX, 1)
+      for view in ("", F.CORRUPTED_PREFIX):  # the plain and changed inputs
+        _check_sequence(ex, view, num_labels)
+        if config.paired:
+          _check_sequence(ex, view + F.CONTINUATION_PREFIX, num_labels)
     assert count == manifest["totals"]["instances"]

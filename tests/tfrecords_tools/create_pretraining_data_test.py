@@ -13,7 +13,7 @@ from official_ext.data import features as F
 from tests.tfrecords_tools import builder_fixtures as fx
 from tfrecords_tools import build_config
 from tfrecords_tools import create_pretraining_data as cpd
-from tfrecords_tools import line_decoding
+from tfrecords_tools.s1_sources import line_decoding
 
 
 def _shards(out):
@@ -65,7 +65,10 @@ def test_manifest_counts_match_the_files(built_two_ways):
   assert m["totals"]["documents"] == 12
   assert m["totals"]["instances"] == sum(s["instances"] for s in m["shards"])
   names = {f["name"] for f in m["features"]}
-  assert {F.TF_IDF_LABELS, F.TGS_WEIGHTS, F.SCP_LABELS} <= names
+  # TGS and SCP labels live in the changed view only (features.record_specs).
+  assert {F.TF_IDF_LABELS, F.CORRUPTED_PREFIX + F.TGS_WEIGHTS,
+          F.CORRUPTED_PREFIX + F.SCP_LABELS} <= names
+  assert F.SCP_LABELS not in names
   assert os.path.exists(os.path.join(out, "idf.json"))
 
 
@@ -76,7 +79,11 @@ def test_records_hold_consistent_labels(built_two_ways):
           for s in _manifest(out)["features"]}
   ds = tf.data.TFRecordDataset(_shards(out)).batch(10000).map(
       lambda r: tf.io.parse_example(r, spec))
-  ex = {k: v.numpy() for k, v in next(iter(ds)).items()}
+  records = {k: v.numpy() for k, v in next(iter(ds)).items()}
+  # The changed view (corrupted, shuffled) carries every label.
+  ex = {k[len(F.CORRUPTED_PREFIX):]: v for k, v in records.items()
+        if k.startswith(F.CORRUPTED_PREFIX)}
+  ex[F.NEXT_SENTENCE_LABELS] = records[F.NEXT_SENTENCE_LABELS]
   mask = ex[F.INPUT_MASK].astype(bool)
   ordinary = ex[F.AUX_TOKEN_WEIGHTS] > 0
   assert not (ordinary & ~mask).any()

@@ -39,18 +39,33 @@ HIDDEN_ACTIVATIONS = {}
 
 
 CHECKPOINT_SIZE = 'init_checkpoint'
+# Position-table length of size `init_checkpoint` (the checkpoint's).
+CHECKPOINT_POSITIONS = {}
 
 
 def register_checkpoint_size(layers, hidden, embedding, heads, ffn,
+                             positions=None,
                              hidden_activation=activations.GELU_TANH):
-  """Defines size `init_checkpoint` as an init checkpoint's shape and
-  activation (its ELECTRA generator: a quarter of the width, at least 64)."""
+  """Defines size `init_checkpoint` as an init checkpoint's shape,
+  `positions` (its position-table length) included, and activation (its
+  ELECTRA generator: a quarter of the width, at least 64)."""
   DISCRIMINATOR_SIZES[CHECKPOINT_SIZE] = (layers, hidden, embedding, heads,
                                           ffn)
+  CHECKPOINT_POSITIONS.clear()
+  if positions:
+    CHECKPOINT_POSITIONS[CHECKPOINT_SIZE] = positions
   HIDDEN_ACTIVATIONS[CHECKPOINT_SIZE] = hidden_activation
   width = max(64, hidden // 4)
   ELECTRA_GENERATOR_WIDTH[CHECKPOINT_SIZE] = (width, max(1, width // 64),
                                               4 * width)
+
+
+def position_table(size, max_seq_length):
+  """Position-table length of an encoder of `size`: the checkpoint's for
+  size `init_checkpoint` (records of up to that many tokens fit; a
+  released 512-position encoder continued on 128-token records keeps its
+  512 positions), else `max_seq_length` (MAX_SEQ_LENGTH)."""
+  return CHECKPOINT_POSITIONS.get(size, max_seq_length)
 
 
 def _check_size(size):

@@ -96,7 +96,7 @@ def test_data_stages():
   stages = record_sets.build_stages(comparison, OUT)
   assert [s[0] for s in stages] == ['data_split', 'data_main',
                                     'data_main_heldout']
-  assert stages[0][2] == ['tfrecords_tools.heldout_split',
+  assert stages[0][2] == ['tfrecords_tools.s0_prep.heldout_split',
                           f'--corpus={record_sets.BUNDLED_CORPUS}',
                           '--output_dir=/out/data', '--heldout_every=5',
                           '--vocab_size=500']

@@ -22,8 +22,10 @@ def _build(tmp_path_factory, name, *args):
 
 @pytest.fixture(scope="module")
 def nsp_dir(tmp_path_factory):
+  # One input under Model Garden's keys, read with every label (the
+  # two-view layout: tests/tfrecords_tools/s5_records/corruption_view_test).
   return _build(tmp_path_factory, "nsp", "--pair_mode=nsp",
-                "--aux_labels=cap,tf,tgs,scp")
+                "--aux_labels=cap,tf,tgs,scp", "--corruption_view=shared")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from official.projects.teams import teams
 
 from official_ext import import_checkpoint
 from official_ext.export import __main__ as export_cli
-from official_ext.export import encoder_export
+from official_ext.interchange import encoder_export
 from official_ext.interchange import encoder_variables
 from official_ext.interchange import encoder_weights
 from official_ext.interchange import export_layout

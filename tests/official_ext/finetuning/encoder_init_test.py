@@ -9,8 +9,8 @@ import tensorflow as tf
 
 from official.nlp.configs import encoders
 
-from official_ext.export import encoder_export
 from official_ext.finetuning import encoder_init
+from official_ext.interchange import encoder_export
 from tests.official_ext.finetuning import finetuning_fixtures as ffx
 
 

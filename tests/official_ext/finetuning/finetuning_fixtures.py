@@ -6,8 +6,8 @@ import random
 
 import tensorflow as tf
 
-from official_ext.export import encoder_export
 from official_ext.finetuning import glue_tasks
+from official_ext.interchange import encoder_export
 from official_ext.modeling.models import pretrainer_config
 from tests.official_ext.modeling import modeling_fixtures as fx
 

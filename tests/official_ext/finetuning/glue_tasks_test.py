@@ -20,15 +20,6 @@ def test_label_sets_are_model_gardens(name):
   assert task.num_classes == len(task.labels)
 
 
-def test_parse_task():
-  assert glue_tasks.parse_task('glue/sst2').glue_dir == 'SST-2'
-  assert glue_tasks.parse_task('squad/v2.0').version_2_with_negative
-  assert glue_tasks.full_name(glue_tasks.parse_task('squad/v1.1')) == \
-      'squad/v1.1'
-  with pytest.raises(glue_tasks.TaskError, match='unknown task .*glue/sst5'):
-    glue_tasks.parse_task('glue/sst5')
-
-
 def test_metric_keys_and_scores():
   mnli = glue_tasks.GLUE_TASKS['mnli']
   assert mnli.metric_keys() == ['accuracy_m', 'accuracy_mm']

@@ -21,6 +21,30 @@ def test_expand_is_configuration_major():
   assert grid.config_name(2.5e-5, 8, 2) == 'lr2.5e-5_bs8_ep2'
 
 
+@pytest.mark.parametrize('epochs, num_train, batch, min_steps, want', [
+    (2, 100, 32, 150, 48),   # 48 x 100 / 32 = 150 steps exactly
+    (2, 2000, 32, 100, 2),   # 125 steps already
+    (2, 2000, 32, 150, 3),   # 125 -> 188
+    (1, 6, 8, 3, 3),         # ceil(3 x 6 / 8) = 3
+    (5, 10, 4, 0, 5),        # off
+])
+def test_epochs_for_min_steps_is_the_fewest_that_reach_the_steps(
+    epochs, num_train, batch, min_steps, want):
+  got = grid.epochs_for_min_steps(epochs, num_train, batch, min_steps)
+  assert got == want
+  if min_steps and got > epochs:
+    assert runner.num_train_steps(num_train, batch, got) >= min_steps
+    assert runner.num_train_steps(num_train, batch, got - 1) < min_steps
+
+
+def test_expand_raises_epochs_per_batch_size_and_merges_equal_points():
+  points = grid.expand([1e-4], [8, 16], [1, 2], seeds=1, min_train_steps=4,
+                       num_train=16)
+  # batch 8: 2 steps an epoch -> 2 epochs (1 and 2 merge); batch 16: 4.
+  assert [p.config_name for p in points] == ['lr0.0001_bs8_ep2',
+                                             'lr0.0001_bs16_ep4']
+
+
 @pytest.mark.parametrize('kwargs, message', [
     (dict(seeds=0), '--seeds must be at least 1'),
     (dict(learning_rates=[]), '--learning_rates needs positive values'),

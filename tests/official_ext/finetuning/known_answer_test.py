@@ -90,9 +90,13 @@ def test_squad_learns_colour_span(capsys, tmp_path, random_export):
 def test_a_training_subset_still_learns_the_marker(capsys, tmp_path,
                                                    random_export):
   """`--max_train_examples` (learning curves) trains on the subset it
-  writes: 512 of 2,048 examples still teach the single-sentence marker."""
+  writes: 512 of 2,048 examples still teach the single-sentence marker.
+  (At lr 1e-3 this was marginal: 84-96% by the dropout stream alone, e.g.
+  with batches cut to their longest example; at 3e-3 98-100% over encoder
+  seeds 0-2, cut or not.)"""
   ffx.write_glue(tmp_path / 'data', 'sst2', kad.contains_examples(2048, 0),
                  kad.contains_examples(200, 1))
   metrics = _finetune(capsys, tmp_path, random_export, 'glue/sst2',
-                      epochs=12, max_train_examples=512)
+                      epochs=12, max_train_examples=512,
+                      learning_rates='3e-3')
   assert metrics['accuracy'] >= 95.0, metrics

@@ -11,10 +11,11 @@ from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import grid
 from official_ext.finetuning import reporting
 from official_ext.finetuning import runner
+from official_ext.finetuning import task_names
 
 
 def _record(model_dir, task_name, lr, seed, metrics, status='ok'):
-  task = glue_tasks.parse_task(task_name)
+  task = task_names.parse_task(task_name)
   config = grid.config_name(lr, 32, 3)
   run_dir = os.path.join(model_dir, task.slug, config, f'seed{seed}')
   record = {'task': task_name, 'config': config, 'learning_rate': lr,

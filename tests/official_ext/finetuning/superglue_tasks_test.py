@@ -4,6 +4,7 @@ import pytest
 
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import superglue_tasks
+from official_ext.finetuning import task_names
 
 
 @pytest.mark.parametrize('name,title,metrics', [
@@ -14,7 +15,7 @@ from official_ext.finetuning import superglue_tasks
     ('wic', 'WiC', ['accuracy']), ('wsc', 'WSC', ['accuracy']),
     ('axb', 'AX-b', ['mcc']), ('axg', 'AX-g', ['mcc'])])
 def test_every_task_parses(name, title, metrics):
-  task = glue_tasks.parse_task(f'superglue/{name}')
+  task = task_names.parse_task(f'superglue/{name}')
   assert superglue_tasks.is_superglue(task) and glue_tasks.is_glue(task)
   assert task.title == title and task.metric_keys() == metrics
   assert task.submission_file == f'{title}.jsonl'
@@ -24,10 +25,10 @@ def test_every_task_parses(name, title, metrics):
 
 
 def test_glue_rte_stays_glue_and_scores_average_metrics():
-  assert glue_tasks.parse_task('glue/rte').slug == 'glue_rte'
+  assert task_names.parse_task('glue/rte').slug == 'glue_rte'
   cb = superglue_tasks.SUPERGLUE_TASKS['cb']
   assert glue_tasks.task_score(cb, {'accuracy': 80.0, 'f1_macro': 60.0}) == 70
   assert [t.name for t in superglue_tasks.SUPERGLUE_TASKS.values()
           if t.diagnostic] == ['axb', 'axg']
   with pytest.raises(glue_tasks.TaskError, match='superglue/boolq'):
-    glue_tasks.parse_task('superglue/nope')
+    task_names.parse_task('superglue/nope')

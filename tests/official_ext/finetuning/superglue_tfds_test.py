@@ -70,9 +70,15 @@ def test_multirc_and_record_rows_are_regrouped():
 
 
 def test_not_prepared_is_one_clear_error(tmp_path):
+  with pytest.raises(superglue_tfds.NotPreparedError,
+                     match=r'^TFDS super_glue/cb is not prepared under '):
+    superglue_tfds.iter_records(T['cb'], 'train', str(tmp_path))
+  # What `finetune` reports (it prints SuperGlueDataError in one line).
   with pytest.raises(superglue_data.SuperGlueDataError,
                      match=r'^TFDS super_glue/cb is not prepared under '):
-    next(superglue_tfds.iter_records(T['cb'], 'train', str(tmp_path)))
+    superglue_data.prepare(T['cb'], '', ffx.VOCAB_FILE,
+                           str(tmp_path / 'cache'),
+                           tfds_data_dir=str(tmp_path / 'tfds'))
 
 
 def _items(prepared, split_meta):

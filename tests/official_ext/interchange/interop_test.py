@@ -33,8 +33,8 @@ from official_ext.interchange import hf_activations
 from official_ext.interchange import hf_format
 from official_ext.modeling import activations
 from tests.official_ext.interchange import interchange_fixtures as fx
-from tfrecords_tools import vocab as vocab_lib
-from tfrecords_tools import wordpiece
+from tfrecords_tools.s2_tokens import vocab as vocab_lib
+from tfrecords_tools.s2_tokens import wordpiece
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
 TOLERANCE = 1e-5

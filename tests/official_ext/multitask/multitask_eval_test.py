@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import metrics as metrics_lib
+from official_ext.finetuning import task_names
 from official_ext.multitask import multitask_eval as mte
 from official_ext.multitask import supervised_data
 from official_ext.multitask import task_spec
@@ -233,7 +233,7 @@ def test_glue_tasks_use_the_finetune_metrics_and_score():
     out = mte.task_metrics(spec, np.asarray(p), {'label': np.asarray(g)})
     assert out == pytest.approx(dict(metrics, score=score)), name
     # The very numbers `official_ext.finetune` records for the task.
-    task = glue_tasks.parse_task(name)
+    task = task_names.parse_task(name)
     finetune = metrics_lib.glue_metrics(task.metrics, p, g)
     assert {k: out[k] for k in finetune} == finetune
   # A task without glue_task keeps its kind's metrics and score.

@@ -24,15 +24,15 @@ import tensorflow as tf
 
 from official.nlp.configs import encoders
 from official.projects.teams import teams
-from official_ext.export import encoder_export
 from official_ext.finetuning import encoder_init
+from official_ext.interchange import encoder_export
 from official_ext.modeling.models import size_presets
 from official_ext.multitask import multitask_encoder
-from official_ext.multitask.heads import spectral_dense
 from official_ext.multitask import multitask_step
 from official_ext.multitask import multitask_trainer as mt
 from official_ext.multitask import supervised_formats
 from official_ext.multitask import task_spec
+from official_ext.multitask.heads import spectral_dense
 from tests import cli_harness
 from tests.official_ext.finetuning import finetuning_fixtures as ffx
 from tests.official_ext.multitask import multitask_fixtures as mfx

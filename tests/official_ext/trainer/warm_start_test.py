@@ -213,15 +213,18 @@ def test_plain_bert_mlm_task_starts_from_the_checkpoint(tiny_manifest,
     np.testing.assert_array_equal(got[key], value, err_msg=key)
 
 
-def _checkpoint_size_needed(manifest, tmp_path, export, theirs, ours):
+def _checkpoint_size_needed(manifest, tmp_path, export, theirs, ours,
+                            *bindings):
   """Refused with the preset size (the message: the checkpoint's `theirs`,
   the config's `ours`, the hint); returns the TEAMS-tiny trainer
-  warm-started with SIZE = 'init_checkpoint'."""
+  warm-started with SIZE = 'init_checkpoint' (and `bindings`)."""
   _expect_refusal(manifest, tmp_path, {},
                   f'{theirs} but the gin config builds the trunk with {ours} '
-                  r"\(bind SIZE = 'init_checkpoint' and MAX_SEQ_LENGTH = "
-                  r'128\)', export=export)
-  _parse('gin/teams_tiny.gin', manifest, export, "SIZE = 'init_checkpoint'")
+                  r"\(bind SIZE = 'init_checkpoint' \(it takes the "
+                  r"checkpoint's shape, positions and activation\)\)",
+                  export=export)
+  _parse('gin/teams_tiny.gin', manifest, export, "SIZE = 'init_checkpoint'",
+         *bindings)
   exp = gin_setup.build_experiment()
   trainer = runner.build_trainer(exp, strategy_builder.build_strategy(
       'one_device'))
@@ -253,11 +256,34 @@ def test_size_init_checkpoint_takes_the_checkpoint_shape(tiny_manifest,
                                                          tmp_path):
   shape = dict(_TINY, num_layers=3, intermediate_size=96)  # not a preset
   export, weights = _exported(tmp_path, 'odd', shape, seed=5)
+  # The checkpoint's 128 positions, whatever MAX_SEQ_LENGTH says (the
+  # records hold 64 tokens).
   trainer = _checkpoint_size_needed(
       tiny_manifest, tmp_path, export, 'num_layers=3, intermediate_size=96',
-      'num_layers=2, intermediate_size=128')
+      'num_layers=2, intermediate_size=128', 'MAX_SEQ_LENGTH = 64')
   trunk = trainer.model.discriminator_network
   assert len(trunk.hidden_layers) == 3
   got = encoder_variables.read(trunk)
+  assert got['embeddings/position_embeddings'].shape[0] == 128
   np.testing.assert_array_equal(got['layer_2/intermediate/kernel'],
                                 weights['layer_2/intermediate/kernel'])
+
+
+@pytest.mark.parametrize('gin_file, trunk_of', [
+    ('gin/continue/mlm.gin', lambda m: m.discriminator_network),
+    ('gin/continue/teams.gin', lambda m: m.discriminator_network)])
+def test_continue_gins_take_the_checkpoint_shape_and_positions(
+    tiny_manifest, tmp_path, gin_file, trunk_of):
+  """The continued-pretraining gins need nothing but the checkpoint: a
+  3-layer encoder of 128 positions continues on 64-token records."""
+  shape = dict(_TINY, num_layers=3, intermediate_size=96)
+  export, weights = _exported(tmp_path, 'released', shape, seed=7)
+  _parse(gin_file, tiny_manifest, export)
+  exp = gin_setup.build_experiment()
+  trainer = runner.build_trainer(exp, strategy_builder.build_strategy(
+      'one_device'))
+  warm_start.apply(trainer, exp)
+  got = encoder_variables.read(trunk_of(trainer.model))
+  assert got['embeddings/position_embeddings'].shape[0] == 128
+  for key in ('layer_2/intermediate/kernel', 'embeddings/word_embeddings'):
+    np.testing.assert_array_equal(got[key], weights[key])
