@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.py | sha256sum | cut -c1-12)
 DEMO_DIR ?= out/demo
 
-.PHONY: demo demo-full demo-scratch compare test test-all bench venv clean
+.PHONY: demo demo-full demo-scratch compare test test-all test-interop bench \
+	venv clean
 
 venv: $(STAMP)
 
@@ -46,6 +47,12 @@ test: venv
 
 test-all: venv
 	$(PY) -m pytest -q --runslow tests
+
+# Interchange against the real transformers (PyTorch CPU): installs the
+# pinned `interop` extra into .venv, then runs the tests that need it.
+test-interop: venv
+	$(PY) -m pip install -q -e ".[interop]"
+	$(PY) -m pytest -q -rs tests/official_ext/interchange/interop_test.py
 
 bench: venv
 	$(PY) bench/data_builder_bench.py

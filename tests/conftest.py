@@ -1,4 +1,6 @@
-"""Shared pytest setup: `--runslow` opts in to tests marked `slow`."""
+"""Shared pytest setup: `--runslow` opts in to tests marked `slow`; one
+summary line names why tests were skipped."""
+import collections
 import os
 import sys
 
@@ -26,3 +28,16 @@ def pytest_collection_modifyitems(config, items):
   for item in items:
     if "slow" in item.keywords:
       item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter):
+  """One line naming why tests were skipped (e.g. the interop extra is not
+  installed), without -rs's line per test."""
+  reasons = collections.Counter()
+  for report in terminalreporter.stats.get("skipped", []):
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    reasons[reason.removeprefix("Skipped: ")] += 1
+  if reasons:
+    terminalreporter.write_line("skipped: " + "; ".join(
+        f"{count} x {reason}" for reason, count in sorted(reasons.items())))

@@ -1,15 +1,17 @@
 r"""Learns a WordPiece vocab from BERT-format text.
 
 Reads text in the BERT pretraining format (one sentence per line, blank lines
-between documents; blank lines are skipped here), splits it into words with
-BERT's basic tokenizer and learns a WordPiece vocabulary with TF Text's
-`bert_vocab_from_dataset`. The reserved tokens `[PAD] [UNK] [CLS] [SEP]
-[MASK]` get ids 0..4. The learner searches the frequency threshold that
-brings the vocab closest to (at most) `--vocab_size`; on a small corpus the
-search may stop below it at `--min_token_count`. The vocab is meant for
-`tensorflow_text.FastBertTokenizer(vocab=..., lower_case_nfd_strip_accents=
-do_lower_case)` (or `BertTokenizer(..., lower_case=do_lower_case)`): use the
-same `do_lower_case` to build and to tokenise.
+between documents; blank lines are skipped here), normalises it as the BERT
+reference tokenizer does (`wordpiece.normalize_text`: control characters
+removed and, with `--do_lower_case`, `str.lower()`, NFD and accents
+removed), splits it into words with BERT's basic tokenizer and learns a
+WordPiece vocabulary with TF Text's `bert_vocab_from_dataset`. The reserved
+tokens `[PAD] [UNK] [CLS] [SEP] [MASK]` get ids 0..4. The learner searches
+the frequency threshold that brings the vocab closest to (at most)
+`--vocab_size`; on a small corpus the search may stop below it at
+`--min_token_count`. The vocab is meant for the BERT reference tokenizer
+with the same `do_lower_case` (`tfrecords_tools.s2_tokens.wordpiece`,
+Model Garden's `FullTokenizer`, `transformers`' `BertTokenizer`).
 
 Inputs are comma-separated glob patterns of plain or gzip (`.gz`) UTF-8 text
 files. Bytes that are not UTF-8 are decoded with U+FFFD replacement characters
@@ -40,6 +42,7 @@ from tfrecords_tools import file_io
 from tfrecords_tools.s1_sources import corpus_reader
 from tfrecords_tools.s1_sources import line_decoding
 from tfrecords_tools.s2_tokens import vocab as vocab_lib
+from tfrecords_tools.s2_tokens import wordpiece
 
 # Log progress every this many lines read.
 _PROGRESS_EVERY = 100_000
@@ -125,7 +128,7 @@ def build_vocab(input_patterns: Union[str, Sequence[str]],
       or `.gz` text files, one sentence per line.
     vocab_size: the maximum vocab size, reserved tokens included.
     do_lower_case: lower-case and strip accents before learning (an uncased
-      vocab), as `FastBertTokenizer(lower_case_nfd_strip_accents=True)` does.
+      vocab), as the BERT reference tokenizer does (`wordpiece`).
     max_lines: read at most this many non-blank lines (None: all).
     min_token_count: the lowest frequency threshold the learner may try (its
       `lower_thresh`): a piece seen fewer times never becomes a token. The
@@ -159,7 +162,10 @@ def build_vocab(input_patterns: Union[str, Sequence[str]],
     raise BuildVocabError(
         f"The corpus is empty: no non-blank line in {len(files)} file(s) "
         f"matching {input_patterns!r}.")
-  lines = itertools.chain([first], lines)
+  # The learner's own lower-casing is tensorflow_text's NFKC case folding
+  # (it would learn 'ss' for 'ß'); the reference normalisation runs here.
+  lines = (wordpiece.normalize_text(line, do_lower_case)
+           for line in itertools.chain([first], lines))
 
   # TensorFlow is imported here, not at module level, so that argument errors
   # are reported without paying for the import.
@@ -179,7 +185,7 @@ def build_vocab(input_patterns: Union[str, Sequence[str]],
       dataset,
       vocab_size=vocab_size,
       reserved_tokens=reserved,
-      bert_tokenizer_params=dict(lower_case=do_lower_case),
+      bert_tokenizer_params=dict(lower_case=False),
       learn_params=learn_params)
   logging.info("Learned %d tokens from %d lines in %.1f s.", len(tokens),
                counters["lines"], time.time() - start)

@@ -13,7 +13,11 @@ Two artefacts under `output_dir`:
     `sequence_output` `[batch, seq_len, hidden]`, `pooled_output` (and its
     alias `default`) `[batch, hidden]` and `encoder_outputs` (per layer);
     `hub.KerasLayer` loads it; the `serving_default` signature takes the
-    same three inputs; `vocab_file` and `do_lower_case` are attached.
+    same three inputs; `vocab_file`, `do_lower_case` and
+    `hidden_activation` (a string variable: the config's name, so an import
+    of the SavedModel knows an exact-GELU encoder) are attached.
+`hidden_activation` may be `official_ext.modeling.activations.GELU_EXACT`,
+registered by importing this module (`teams.get_encoder` resolves it).
 For TEAMS the trunk's last layer is the MWS representation (the paper
 exports it; the RTD branch is dropped).
 
@@ -33,6 +37,7 @@ import tf_keras
 from official.nlp.configs import encoders
 from official.projects.teams import teams
 
+from official_ext.modeling import activations  # pylint: disable=unused-import
 from official_ext.modeling.networks import task_conditioned_embedding
 
 CHECKPOINT_SUBDIR = 'encoder'
@@ -63,13 +68,18 @@ def hub_model(encoder) -> tf_keras.Model:
       'encoder_outputs': outputs['encoder_outputs']})
 
 
-def write_saved_model(encoder, path, vocab_file=None, do_lower_case=None):
-  """Saves `hub_model(encoder)` with its vocab and casing attached."""
+def write_saved_model(encoder, path, vocab_file=None, do_lower_case=None,
+                      hidden_activation=None):
+  """Saves `hub_model(encoder)` with its vocab, casing and activation name
+  attached."""
   model = hub_model(encoder)
   if vocab_file:
     model.vocab_file = tf.saved_model.Asset(vocab_file)
   if do_lower_case is not None:
     model.do_lower_case = tf.Variable(bool(do_lower_case), trainable=False)
+  if hidden_activation is not None:
+    model.hidden_activation = tf.Variable(hidden_activation, trainable=False,
+                                          dtype=tf.string)
 
   @tf.function(input_signature=[{
       name: tf.TensorSpec([None, None], tf.int32, name=name)
@@ -132,7 +142,8 @@ def export_encoder(encoder, encoder_config, output_dir, saved_model=True,
   if saved_model:
     paths['saved_model'] = write_saved_model(
         encoder, os.path.join(output_dir, SAVED_MODEL_SUBDIR),
-        vocab_file and os.path.join(output_dir, VOCAB_FILE), do_lower_case)
+        vocab_file and os.path.join(output_dir, VOCAB_FILE), do_lower_case,
+        getattr(encoder_config, 'hidden_activation', None))
   return paths
 
 

@@ -71,6 +71,9 @@ def read(source: str, fmt: str = 'auto',
     raise ew.InterchangeError(f'--format={fmt!r} is unknown; choose auto or '
                               f'one of {sorted(FORMATS)}')
   if options.generator and not FORMATS[fmt].has_generator:
+    hint = (' (a Hugging Face ELECTRA generator, ElectraForMaskedLM, is a '
+            'directory of its own: import it as --source without '
+            '--generator)' if fmt == 'hf' else ' (tf1_electra does)')
     raise ew.InterchangeError(f'--generator: format {fmt} holds no ELECTRA '
-                              'generator (tf1_electra does)')
+                              f'generator{hint}')
   return FORMATS[fmt].read(source, options)

@@ -3,11 +3,18 @@
 A directory holds `config.json` (`model_type` bert or electra),
 `model.safetensors` (or shards listed in `model.safetensors.index.json`),
 usually `vocab.txt` and `tokenizer_config.json` (`do_lower_case`). Weights
-are read and written with the `safetensors` package's numpy API (no PyTorch).
+are read by `safetensors_file` (float32, float16 or bfloat16; no PyTorch)
+and written with the `safetensors` package's numpy API (float32).
 Key prefixes (`bert.`, `electra.`) are found from the word-embedding key, so
-`BertModel`, `BertForPreTraining`, `ElectraModel` and
-`ElectraForPreTraining` files all work; task heads are ignored. Linear
-weights are `[out, in]` (PyTorch), so kernels are transposed.
+`BertModel`, `BertForPreTraining`, `ElectraModel`, `ElectraForPreTraining`
+and `ElectraForMaskedLM` (an ELECTRA generator: its own directory, e.g.
+electra-small-generator) files all work; task and pretraining heads
+(`cls.`, `discriminator_predictions.`, `generator_predictions.`,
+`generator_lm_head.`) are not part of the encoder and are skipped. A file
+that stores tied word embeddings only as `generator_lm_head.weight` gives
+them from there. Linear weights are `[out, in]` (PyTorch), so kernels are
+transposed. `hidden_act` maps through `hf_activations` (HF's "gelu" is the
+exact GELU, Model Garden's 'gelu' the tanh form).
 
 Writing gives a `BertModel` (pooler optional) or, when the embedding width
 differs from the hidden size (BERT cannot express that), an `ElectraModel`.
@@ -23,6 +30,8 @@ import tensorflow as tf
 from safetensors import numpy as safetensors_numpy
 
 from official_ext.interchange import encoder_weights as ew
+from official_ext.interchange import hf_activations
+from official_ext.interchange import safetensors_file
 
 CONFIG = 'config.json'
 WEIGHTS = 'model.safetensors'
@@ -59,7 +68,9 @@ _LEAF = {'weight': 'kernel', 'bias': 'bias', 'gamma': 'gamma',
 _LAYER_KEY = re.compile(r'^encoder\.layer\.(\d+)\.(.+)\.(weight|bias|gamma|'
                         r'beta)$')
 _CONFIG_KEYS = ew.BERT_JSON_KEYS  # HF config.json -> BertEncoderConfig
-_ACTIVATIONS = ('gelu', 'relu')
+_WORD_EMBEDDINGS = 'embeddings.word_embeddings.weight'
+_TIED_LM_HEAD = 'generator_lm_head.weight'  # ElectraForMaskedLM
+_ENCODER_PREFIX = re.compile(r'^(.*?)encoder\.layer\.\d+\.')
 
 
 def is_hf_dir(path: str) -> bool:
@@ -112,13 +123,11 @@ def _load_tensors(path):
     full = os.path.join(path, name)
     try:
       with tf.io.gfile.GFile(full, 'rb') as f:
-        tensors.update(safetensors_numpy.load(f.read()))
+        data = f.read()
     except tf.errors.NotFoundError:
       raise ew.InterchangeError(f'{full} does not exist (named by '
                                 f'{index})') from None
-    except Exception as e:  # pylint: disable=broad-except
-      raise ew.InterchangeError(f'{full}: not a safetensors file ({e})'
-                                ) from None
+    tensors.update(safetensors_file.load(data, full))
   return tensors
 
 
@@ -132,13 +141,11 @@ def _fields(config, config_path):
     raise ew.InterchangeError(
         f'{config_path}: position_embedding_type='
         f"{config['position_embedding_type']!r} is not supported (absolute)")
-  activation = config.get('hidden_act', 'gelu')
-  if activation not in _ACTIVATIONS:
-    raise ew.InterchangeError(f'{config_path}: hidden_act={activation!r} is '
-                              f'not supported (one of {_ACTIVATIONS})')
   fields = dict(ew.CONFIG_DEFAULTS)
   fields.update({ours: config[theirs] for theirs, ours in _CONFIG_KEYS.items()
                  if theirs in config})
+  fields['hidden_activation'] = hf_activations.from_hf(
+      config.get('hidden_act'), config_path)
   fields.setdefault('embedding_size', fields.get('hidden_size'))
   missing = [k for k in ('vocab_size', 'hidden_size', 'num_layers',
                          'num_attention_heads', 'intermediate_size',
@@ -160,15 +167,28 @@ def read_fields(path: str) -> dict:
   return _fields(_read_json(config_path), config_path)
 
 
+def _prefix(tensors, path):
+  """The model prefix of the encoder's keys (e.g. 'bert.'); restores word
+  embeddings stored only as the tied generator LM head."""
+  prefixes = sorted(k[:-len(_WORD_EMBEDDINGS)] for k in tensors
+                    if k.endswith(_WORD_EMBEDDINGS))
+  if prefixes:
+    return prefixes[0]
+  layers = sorted(filter(None, map(_ENCODER_PREFIX.match, tensors)),
+                  key=lambda m: m.group(1))
+  if _TIED_LM_HEAD in tensors and layers:
+    prefix = layers[0].group(1)
+    tensors[prefix + _WORD_EMBEDDINGS] = tensors[_TIED_LM_HEAD]
+    return prefix
+  raise ew.InterchangeError(f'{path}: no {_WORD_EMBEDDINGS} in {WEIGHTS}')
+
+
 def read(path: str) -> ew.EncoderWeights:
-  """An HF BERT/ELECTRA(-discriminator) directory as `EncoderWeights`."""
+  """An HF BERT or ELECTRA (discriminator or generator) directory as
+  `EncoderWeights`."""
   fields = read_fields(path)
   tensors = _load_tensors(path)
-  anchor = 'embeddings.word_embeddings.weight'
-  prefixes = sorted(k[:-len(anchor)] for k in tensors if k.endswith(anchor))
-  if not prefixes:
-    raise ew.InterchangeError(f'{path}: no {anchor} in {WEIGHTS}')
-  prefix = prefixes[0]
+  prefix = _prefix(tensors, path)
   weights, source_names = {}, {}
   for name, value in tensors.items():
     if not name.startswith(prefix):
@@ -238,6 +258,8 @@ def write(encoder: ew.EncoderWeights, path: str, model_type: str = 'auto',
       'position_embedding_type': 'absolute', 'pad_token_id': 0,
       **{theirs: fields[ours] for theirs, ours in _CONFIG_KEYS.items()
          if ours in fields}}
+  config['hidden_act'] = hf_activations.to_hf(
+      fields.get('hidden_activation', 'gelu'), encoder.source)
   if model_type == 'bert':
     config.pop('embedding_size', None)
   _write_json(os.path.join(path, CONFIG), config)

@@ -5,7 +5,10 @@ names (`transformer/layer_<i>/...`, `pooler_transform`; TF Hub's BERT
 encoders) or our `EncoderScaffold`'s (`transformer`, `transformer_1`, ...,
 `cls_transform`; `official_ext.export`'s SavedModel). The head count comes
 from the per-head attention kernels; `vocab_file` and `do_lower_case`
-attached to the SavedModel (TF Hub's convention) come along.
+attached to the SavedModel (TF Hub's convention) come along, and so does
+`hidden_activation` (our exports attach it); without it the encoder is
+taken to use Model Garden's 'gelu' (tanh), as Model Garden's TF Hub BERTs
+do.
 """
 
 import os
@@ -39,7 +42,11 @@ def read(path: str, num_attention_heads: Optional[int] = None
   heads = num_attention_heads
   if heads is None and query is not None and np.ndim(named[query]) == 3:
     heads = int(np.shape(named[query])[1])
-  fields = ew.infer_fields(weights, path, num_attention_heads=heads)
+  activation = getattr(loaded, 'hidden_activation', None)
+  fields = ew.infer_fields(
+      weights, path, num_attention_heads=heads,
+      hidden_activation=activation.numpy().decode() if activation is not None
+      else None)
   vocab = getattr(loaded, 'vocab_file', None)
   lower = getattr(loaded, 'do_lower_case', None)
   return ew.EncoderWeights(

@@ -8,9 +8,10 @@ when model_dir holds no checkpoint, so a resumed run restores model_dir
 (step, weights, optimizer slots), never the init checkpoint.
 
 What is restored, after these checks (each a `WarmStartError` naming both
-sides): the trunk's shape (layers, widths, heads, vocab, positions) equals
-the gin config's (`SIZE = 'init_checkpoint'` takes the checkpoint's,
-`register_size`); the checkpoint's `vocab.txt` is the records' vocab
+sides): the trunk's shape (layers, widths, heads, vocab, positions) and
+hidden activation equal the gin config's (`SIZE = 'init_checkpoint'` takes
+the checkpoint's, `register_size`; e.g. an HF BERT's exact GELU); the
+checkpoint's `vocab.txt` is the records' vocab
 (sha256) and its casing the manifest's `do_lower_case`.
 
   * the trunk: the BERT-MLM encoder or the ELECTRA/TEAMS discriminator;
@@ -35,6 +36,7 @@ from official_ext.interchange import export_layout
 from official_ext.interchange import formats
 from official_ext.interchange import hf_format
 from official_ext.interchange import model_garden_names as names
+from official_ext.modeling import activations
 from official_ext.modeling.models import size_presets
 from official_ext.trainer import data_setup
 from tfrecords_tools.s2_tokens import vocab as vocab_lib
@@ -74,37 +76,45 @@ def _networks(model):
   return trunk, getattr(base, 'generator_network', None)
 
 
+_CHECKED_FIELDS = ew.SHAPE_FIELDS + ('hidden_activation',)
+
+
 def _shape(fields):
-  out = {k: fields.get(k) for k in ew.SHAPE_FIELDS}
+  out = {k: fields.get(k) for k in _CHECKED_FIELDS}
   out['embedding_size'] = out['embedding_size'] or out['hidden_size']
+  out['hidden_activation'] = str(out['hidden_activation'] or
+                                 activations.GELU_TANH).lower()
   return out
 
 
 def check_shape(source: ew.EncoderWeights, config_fields: dict,
                 role: str = 'trunk') -> None:
-  """The checkpoint's encoder shape must be the gin config's."""
+  """The checkpoint's encoder shape and activation must be the gin
+  config's."""
   theirs, ours = _shape(source.fields), _shape(config_fields)
-  differ = [k for k in ew.SHAPE_FIELDS if theirs[k] != ours[k]]
+  differ = [k for k in _CHECKED_FIELDS if theirs[k] != ours[k]]
   if differ:
     raise WarmStartError(
         f'init checkpoint {source.source} has ' +
         ', '.join(f'{k}={theirs[k]}' for k in differ) + f' but the gin '
         f'config builds the {role} with ' +
         ', '.join(f'{k}={ours[k]}' for k in differ) +
-        f' ({_matching_size(theirs)})')
+        f' ({_matching_size(theirs, "hidden_activation" in differ)})')
 
 
-def _matching_size(shape):
-  """A hint: the size preset of the checkpoint's shape, if there is one."""
+def _matching_size(shape, other_activation=False):
+  """A hint: the size preset of the checkpoint's shape, if there is one
+  (presets use Model Garden's 'gelu': none fits another activation)."""
   key = tuple(shape[k] for k in ('num_layers', 'hidden_size',
                                  'embedding_size', 'num_attention_heads',
                                  'intermediate_size'))
   for name, preset in size_presets.DISCRIMINATOR_SIZES.items():
-    if tuple(preset) == key and name != size_presets.CHECKPOINT_SIZE:
+    if (tuple(preset) == key and name != size_presets.CHECKPOINT_SIZE and
+        not other_activation):
       return (f"bind SIZE = '{name}' and MAX_SEQ_LENGTH = "
               f"{shape['max_position_embeddings']}")
   return (f"bind SIZE = '{size_presets.CHECKPOINT_SIZE}' (it takes the "
-          "checkpoint's shape and positions)")
+          "checkpoint's shape, positions and activation)")
 
 
 def check_tokenizer(source: ew.EncoderWeights, data) -> List[str]:
@@ -148,8 +158,8 @@ def _read(path: str, generator: bool = False) -> ew.EncoderWeights:
 
 def register_size(path: str) -> None:
   """Lets gin say `SIZE = 'init_checkpoint'`: the preset of that name takes
-  the shape, positions included, in the config of `path` (our export's
-  encoder_config.json or an
+  the shape, positions included, and the activation in the config of
+  `path` (our export's encoder_config.json or an
   HF config.json; other formats: import them first). Silently does nothing
   when there is no such config (a size naming it is then unknown)."""
   fields = None
@@ -162,7 +172,8 @@ def register_size(path: str) -> None:
         fields['num_layers'], fields['hidden_size'],
         fields.get('embedding_size') or fields['hidden_size'],
         fields['num_attention_heads'], fields['intermediate_size'],
-        fields.get('max_position_embeddings'))
+        fields.get('max_position_embeddings'),
+        fields.get('hidden_activation') or activations.GELU_TANH)
 
 
 def _generator_layers(trunk_weights, gen_fields, trunk_fields):

@@ -42,7 +42,8 @@ def test_imports_and_reports(tmp_path, capsys):
        '--do_lower_case=true'], capsys)
   assert code == 0, err
   assert 'imported discriminator of' in out
-  assert '2 layers x 64 (embedding 32, 2 heads), vocab 40 ->' in out
+  assert ('2 layers x 64 (embedding 32, 2 heads, activation gelu), vocab 40 '
+          '->') in out  # written as gelu_new: Model Garden's tanh 'gelu'
   assert "initialised: ['cls_transform/bias:0', 'cls_transform/kernel:0']" \
       in out
   assert (tmp_path / 'out' / 'casing.json').read_text() == (

@@ -1,6 +1,7 @@
 """Tests for tfrecords_tools.build_vocab and the checks in vocab.py."""
 import gzip
 import logging
+import os
 import subprocess
 import sys
 
@@ -10,7 +11,10 @@ import pytest
 from tfrecords_tools import build_vocab
 from tfrecords_tools.s0_prep import wikitext_to_bert_format
 from tfrecords_tools.s2_tokens import vocab as vocab_lib
+from tfrecords_tools.s2_tokens import wordpiece
 
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 _RESERVED = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 # Each line 10 times: uncased "the" x30, "quick", "fox", "dog" x20 each;
@@ -24,7 +28,7 @@ _CORPUS = ("The quick brown fox jumps over the lazy dog.\n"
 def _run_cli(*args):
   return subprocess.run(
       [sys.executable, "-m", "tfrecords_tools.build_vocab", *args],
-      cwd="/work/main", capture_output=True, text=True, timeout=120,
+      cwd=_REPO, capture_output=True, text=True, timeout=120,
       check=False)
 
 
@@ -98,20 +102,32 @@ def test_fit_to_size_keeps_reserved_and_characters():
       "a", "b", "the", "##a", "##b"]
 
 
-def test_vocab_works_with_fast_bert_tokenizer(uncased, tmp_path):
-  import tensorflow_text as tf_text  # pylint: disable=g-import-not-at-top
+def test_vocab_works_with_the_reference_tokenizer(uncased, tmp_path):
   path = tmp_path / "vocab.txt"
   vocab = build_vocab.write_vocab_atomically(uncased, str(path))
   assert vocab.tokens == tuple(uncased)
-  tokenizer = tf_text.FastBertTokenizer(
-      vocab=list(vocab.tokens), lower_case_nfd_strip_accents=True)
-  ids = tokenizer.tokenize(["The QUICK dog!"]).flat_values.numpy().tolist()
+  tokenizer = wordpiece.WordPieceTokenizer(vocab.tokens, lower_case=True)
+  ids = tokenizer.tokenize("The QUICK dog!")
   assert [vocab.tokens[i] for i in ids] == ["the", "quick", "dog", "!"]
   # A word never seen as a whole is spelled from pieces, not [UNK].
-  ids = tokenizer.tokenize(["zebra"]).flat_values.numpy().tolist()
+  ids = tokenizer.tokenize("zebra")
   assert vocab.unk_id not in ids
   pieces = [vocab.tokens[i] for i in ids]
   assert "".join(p.removeprefix("##") for p in pieces) == "zebra"
+
+
+def test_uncased_vocab_learns_the_reference_normalisation(tmp_path):
+  # str.lower() keeps 'ß' and the ligature 'ﬁ' (NFKC case folding, the
+  # learner's own, would give 'ss' and 'fi'); accents go.
+  path = tmp_path / "de.txt"
+  path.write_text("Die Straße ist ﬁne, Café.\n" * 10, encoding="utf-8")
+  tokens = build_vocab.build_vocab(str(path), vocab_size=100,
+                                   do_lower_case=True, min_token_count=1)
+  assert {"ß", "ﬁ", "cafe"} <= set(tokens)
+  assert "é" not in tokens and "Straße" not in tokens
+  tokenizer = wordpiece.WordPieceTokenizer(tokens, lower_case=True)
+  assert vocab_lib.UNK not in [tokens[i] for i in tokenizer.tokenize(
+      "DIE STRASSE Straße ﬁne")]
 
 
 def test_max_lines(corpus_dir):

@@ -1,7 +1,8 @@
 """WordPiece tokenisation of chunks (`wordpiece`, no TensorFlow).
 
-One tokenizer call per chunk (not per sentence). The tokens are those of
-tensorflow_text's FastBertTokenizer, without importing TensorFlow, so the
+One tokenizer call per chunk (not per sentence). The tokens are those of the
+BERT reference tokenizer (Google BERT's and Model Garden's `FullTokenizer`,
+`transformers`' `BertTokenizer`), without importing TensorFlow, so the
 builder starts in well under a second and a few hundred MB. Byte offsets into
 the original text give each token's capitalisation (from the cased text even
 when the vocab is uncased) and the length of [UNK] spans.

@@ -1,35 +1,51 @@
 """BERT WordPiece tokenisation in plain Python, with byte offsets (no TensorFlow).
 
-Token-for-token the same as tensorflow_text's `FastBertTokenizer` (the
-builder's former tokenizer) and, with lower-casing, its `BertTokenizer`
-(`tests/tfrecords_tools/s2_tokens/wordpiece_test.py` checks both on the
-bundled corpora and on accents, CJK, control characters and very long words). Importing it
-costs milliseconds and a few MB, where TensorFlow costs seconds and ~800 MB.
+Token-for-token the BERT reference tokenizer: Google BERT's
+`tokenization.FullTokenizer` (`BasicTokenizer` + `WordpieceTokenizer`), which
+Model Garden's `official.nlp.tools.tokenization` (our fine-tuning data path)
+copies, with the word-length limit of Hugging Face's tokenizers, 100
+characters (Google's is 200, Model Garden's 400: a word of 101-400
+characters is [UNK] here and in `transformers`, pieces in Model Garden's
+fine-tuning). `tests/tfrecords_tools/s2_tokens/wordpiece_test.py` checks it
+against Model Garden's on the bundled corpora and on accents, CJK, control
+characters, compatibility characters and very long words; the interop tests
+(`tests/official_ext/interchange/interop_test.py`) against `transformers`'
+`BertTokenizer` loaded from our Hugging Face exports.
+Importing it costs milliseconds and a few MB, where TensorFlow costs seconds
+and ~800 MB.
 
-Steps, as tensorflow_text does them:
-  1. Normalise each character. Lower-case mode: NFKC case folding (ligatures,
-     full-width forms, superscripts, 'ß' -> 'ss'), default-ignorable
-     characters (soft hyphen, zero-width joiners, BOM) removed, NFD, accents
-     (category Mn) removed. Both modes: other control/format characters
-     (Cc, Cf) become spaces.
-  2. Split on Unicode whitespace; every punctuation character (ASCII
+Steps, as the reference does them:
+  1. Clean: NUL, U+FFFD and control/format characters (Cc, Cf) other than
+     tab, newline and carriage return are removed; whitespace (those three,
+     ' ' and category Zs) becomes ' '.
+  2. Lower-case mode only: `str.lower()` (so 'Σ' ends a word as 'ς'), NFD,
+     accents (category Mn) removed. No compatibility folding: 'ﬁ', full-width
+     forms, '²' and 'ß' stay as they are (tensorflow_text's NFKC case folding,
+     which this module followed before, turned them into 'fi', ASCII, '2' and
+     'ss', so ids differed from the reference and from `transformers`).
+  3. Split on whitespace (`str.split`'s); every punctuation character (ASCII
      symbols `!-/ :-@ [-` {-~` and category P*) and every CJK ideograph is
      its own word.
-  3. WordPiece: greedy longest-match-first with the '##' continuation
-     prefix; a word with an unmatched rest, or longer than 100 UTF-8 bytes
+  4. WordPiece: greedy longest-match-first with the '##' continuation
+     prefix; a word with an unmatched rest, or longer than 100 characters
      after normalisation, is one unknown token.
 
-Offsets are byte offsets into the ORIGINAL text: a piece spans from the first
-to the last original character it came from (tensorflow_text's conventions
-for characters that expand or vanish, see `_tokenize_unicode`).
+Known differences of `transformers`' (Rust `tokenizers`) BertTokenizer from
+the reference, kept here on the reference's side: it lower-cases character
+by character ('Σ' is always 'σ') and removes private-use, surrogate and
+unassigned characters (the reference keeps them, usually as [UNK]).
 
-Speed: all pure-ASCII texts of a call (the common case) are joined, mapped
+Offsets are byte offsets into the ORIGINAL text: a piece spans from the first
+to the last original character it came from (a character that normalises to
+several, e.g. 'İ' -> 'i' + dot, gives its span to the last of them; a removed
+one extends the span of the character before it; see `_tokenize_unicode`).
+
+Speed: all plain-ASCII texts of a call (the common case) are joined, mapped
 with one `str.translate` and split with one regex; other texts are handled
-per non-ASCII character. Each distinct word's pieces are computed once and
+per special character. Each distinct word's pieces are computed once and
 kept in flat tables (up to MAX_CACHED_WORDS words, then the cache restarts),
 so the per-token work is NumPy indexing. Character properties come from
-Python's `unicodedata` (its Unicode version may differ from ICU's in
-tensorflow_text for characters assigned very recently).
+Python's `unicodedata`.
 """
 import re
 import unicodedata
@@ -37,24 +53,19 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-MAX_BYTES_PER_WORD = 100
+MAX_CHARS_PER_WORD = 100
 MAX_CACHED_WORDS = 1_000_000
 SUFFIX = "##"
 
 _ASCII_PUNCT = "!-/:-@\\[-`{-~"
 _WORD_RE = re.compile("([^\\s" + _ASCII_PUNCT + "]+|[" + _ASCII_PUNCT + "])")
-_NON_ASCII = re.compile("([^\\x00-\\x7f])")
+# Characters handled one by one: non-ASCII, and ASCII controls that are
+# removed (all but tab, newline, carriage return).
+_SPECIAL = re.compile("([^\\t\\n\\r\\x20-\\x7e])")
 _CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF),
                (0x2A700, 0x2B73F), (0x2B740, 0x2B81F), (0x2B820, 0x2CEAF),
                (0xF900, 0xFAFF), (0x2F800, 0x2FA1F))
-# Unicode Default_Ignorable_Code_Point (DerivedCoreProperties.txt): removed
-# by NFKC case folding.
-_DEFAULT_IGNORABLE = ((0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C),
-                      (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
-                      (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F),
-                      (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
-                      (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
-                      (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF))
+_CAPITAL_SIGMA = "\u03a3"
 
 # Character classes of the splitter.
 _SPACE, _ALONE, _WORD = 0, 1, 2
@@ -65,22 +76,55 @@ def _in_ranges(code: int, ranges) -> bool:
   return any(lo <= code <= hi for lo, hi in ranges)
 
 
-def _is_control(ch: str) -> bool:
-  return unicodedata.category(ch) in ("Cc", "Cf")
+def _is_removed(ch: str) -> bool:
+  """NUL, U+FFFD and controls other than tab/newline/CR (reference step 1)."""
+  if ch in "\t\n\r":
+    return False
+  return (ch in "\x00\ufffd" or
+          unicodedata.category(ch) in ("Cc", "Cf"))
+
+
+def _is_space(ch: str) -> bool:
+  return ch in " \t\n\r" or unicodedata.category(ch) == "Zs"
 
 
 def normalize_char(ch: str, lower_case: bool) -> str:
-  """What one original character becomes before splitting ('' if removed)."""
-  if lower_case:
-    if _in_ranges(ord(ch), _DEFAULT_IGNORABLE):
-      return ""
-    folded = unicodedata.normalize(
-        "NFKC", unicodedata.normalize("NFKC", ch).casefold())
-    out = "".join(c for c in unicodedata.normalize("NFD", folded)
-                  if unicodedata.category(c) != "Mn")
-  else:
-    out = ch
-  return "".join(" " if _is_control(c) else c for c in out)
+  """What one original character becomes before splitting ('' if removed).
+
+  'Σ' in lower-case mode depends on its place in the word (`_sigma_forms`);
+  this gives its form inside a word, 'σ'.
+  """
+  if _is_removed(ch):
+    return ""
+  if _is_space(ch):
+    return " "
+  if not lower_case:
+    return ch
+  return "".join(c for c in unicodedata.normalize("NFD", ch.lower())
+                 if unicodedata.category(c) != "Mn")
+
+
+def _sigma_forms(text: str) -> List[str]:
+  """The lower case of each 'Σ' of `text`, in order, as the reference gets
+  it: `str.lower()` of the cleaned text ('ς' at the end of a word)."""
+  cleaned = "".join(c for c in text if not _is_removed(c))
+  lowered = cleaned.lower()
+  forms, position = [], 0
+  for ch in cleaned:
+    if ch == _CAPITAL_SIGMA:
+      forms.append(lowered[position])
+    position += len(ch.lower())  # the same in any context
+  return forms
+
+
+def normalize_text(text: str, lower_case: bool) -> str:
+  """`text` as the splitter sees it (steps 1-2 of the module docstring)."""
+  if not _SPECIAL.search(text):
+    return text.translate(_ascii_table(lower_case))
+  sigmas = (iter(_sigma_forms(text))
+            if lower_case and _CAPITAL_SIGMA in text else None)
+  return "".join(next(sigmas) if sigmas and ch == _CAPITAL_SIGMA else
+                 normalize_char(ch, lower_case) for ch in text)
 
 
 def char_class(ch: str) -> int:
@@ -96,7 +140,9 @@ def char_class(ch: str) -> int:
 
 
 def _ascii_table(lower_case: bool) -> Dict[int, int]:
-  table = {c: 32 for c in list(range(32)) + [127]}  # controls -> space
+  """Plain ASCII (no removed controls): tab/newline/CR -> space, and A-Z ->
+  a-z when lower-casing."""
+  table = {9: 32, 10: 32, 13: 32}
   if lower_case:
     table.update({c: c + 32 for c in range(65, 91)})
   return table
@@ -134,12 +180,12 @@ class WordPieceTokenizer:
   def word_pieces(self, word: str) -> Tuple[List[int], List[int], List[int]]:
     """(ids, piece begins, piece ends) in the word's characters.
 
-    A word WordPiece cannot cover, or longer than MAX_BYTES_PER_WORD UTF-8
-    bytes, is one unknown token.
+    A word WordPiece cannot cover, or longer than MAX_CHARS_PER_WORD
+    characters, is one unknown token.
     """
     ids, ends = [], []
     n = len(word)
-    if len(word.encode("utf-8")) <= MAX_BYTES_PER_WORD:
+    if n <= MAX_CHARS_PER_WORD:
       start = 0
       while start < n:
         stop = min(n, start + self._max_len)
@@ -223,8 +269,16 @@ class WordPieceTokenizer:
       self._chars[ch] = hit
     return hit
 
+  def _final_sigmas(self, text: str):
+    """An iterator over the forms of the text's 'Σ's, or None when they
+    need no context (cased mode, or none in the text)."""
+    if self._lower and _CAPITAL_SIGMA in text:
+      return iter(_sigma_forms(text))
+    return None
+
   def _tokenize_ascii(self, texts: List[str]):
-    """(text, ids, begin, end) per piece of ASCII texts, bytes in each text."""
+    """(text, ids, begin, end) per piece of plain-ASCII texts (no removed
+    controls), bytes in each text."""
     joined = "\n".join(texts).translate(self._table)
     ids, begin, end, word_start = self._pieces(joined, joined)
     text_starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
@@ -234,17 +288,18 @@ class WordPieceTokenizer:
   def _tokenize_unicode(self, texts: List[str]):
     """(text, ids, begin, end) per piece of any texts, bytes in each text.
 
-    As tensorflow_text: a character that normalises to several (e.g. '℃'
-    -> '°c') gives its span to the last of them (the others get an empty
-    span at its start); a removed one (accent, zero-width) extends the span
-    of the character before it.
+    A character that normalises to several (e.g. 'İ' -> 'i' + combining
+    dot, before the dot is removed) gives its span to the last of them (the
+    others get an empty span at its start); a removed one (zero-width,
+    control) extends the span of the character before it.
     """
     norm, skel, char_begin, char_end, text_starts = [], [], [], [], []
     for text in texts:
       text_starts.append(len(char_begin))
       byte = 0
-      for i, part in enumerate(_NON_ASCII.split(text)):
-        if i % 2 == 0:  # an ASCII run
+      sigmas = self._final_sigmas(text)
+      for i, part in enumerate(_SPECIAL.split(text)):
+        if i % 2 == 0:  # a run of plain ASCII
           part = part.translate(self._table)
           norm.append(part)
           skel.append(part)
@@ -252,7 +307,10 @@ class WordPieceTokenizer:
           char_end.extend(range(byte + 1, byte + len(part) + 1))
           byte += len(part)
           continue
-        chars, skeleton, width = self._normalized(part)
+        if sigmas and part == _CAPITAL_SIGMA:
+          chars, skeleton, width = next(sigmas), "a", 2
+        else:
+          chars, skeleton, width = self._normalized(part)
         if chars:
           norm.append(chars)
           skel.append(skeleton)
@@ -280,11 +338,12 @@ class WordPieceTokenizer:
       end int64 [n]); text t's tokens are ids[row_splits[t]:row_splits[t+1]].
     """
     texts = list(texts)
-    is_ascii = np.fromiter(map(str.isascii, texts), bool, len(texts))
+    plain = np.fromiter((not _SPECIAL.search(t) for t in texts), bool,
+                        len(texts))
     blocks = []
     for flag, tokenize in ((True, self._tokenize_ascii),
                            (False, self._tokenize_unicode)):
-      rows = np.flatnonzero(is_ascii == flag)
+      rows = np.flatnonzero(plain == flag)
       if len(rows):
         text, ids, begin, end = tokenize([texts[i] for i in rows])
         blocks.append((rows[text], ids, begin, end))

@@ -5,12 +5,16 @@ layers, sharing the bottom half of those with the discriminator. ELECTRA
 (Clark et al. 2020): generator has the discriminator's depth and 1/4 (small,
 large) or 1/3 (base) of its width; embeddings are tied.
 `tiny` is for tests; `mini` (same depth, twice the width, full-width
-embeddings) for the README's demo.
+embeddings) for the README's demo. Every size uses Model Garden's 'gelu'
+(tanh) except `init_checkpoint`, which takes the checkpoint's activation
+(e.g. the exact GELU of a Hugging Face BERT, `modeling.activations`).
 """
 
 import dataclasses
 
 from official.nlp.configs import encoders
+
+from official_ext.modeling import activations
 
 # name: (layers, hidden, embedding, heads, ffn)
 DISCRIMINATOR_SIZES = {
@@ -30,21 +34,27 @@ ELECTRA_GENERATOR_WIDTH = {
 }
 
 
+# name -> hidden_activation, where not Model Garden's 'gelu' (tanh).
+HIDDEN_ACTIVATIONS = {}
+
+
 CHECKPOINT_SIZE = 'init_checkpoint'
 # Position-table length of size `init_checkpoint` (the checkpoint's).
 CHECKPOINT_POSITIONS = {}
 
 
 def register_checkpoint_size(layers, hidden, embedding, heads, ffn,
-                             positions=None):
+                             positions=None,
+                             hidden_activation=activations.GELU_TANH):
   """Defines size `init_checkpoint` as an init checkpoint's shape,
-  `positions` (its position-table length) included (its ELECTRA
-  generator: a quarter of the width, at least 64)."""
+  `positions` (its position-table length) included, and activation (its
+  ELECTRA generator: a quarter of the width, at least 64)."""
   DISCRIMINATOR_SIZES[CHECKPOINT_SIZE] = (layers, hidden, embedding, heads,
                                           ffn)
   CHECKPOINT_POSITIONS.clear()
   if positions:
     CHECKPOINT_POSITIONS[CHECKPOINT_SIZE] = positions
+  HIDDEN_ACTIVATIONS[CHECKPOINT_SIZE] = hidden_activation
   width = max(64, hidden // 4)
   ELECTRA_GENERATOR_WIDTH[CHECKPOINT_SIZE] = (width, max(1, width // 64),
                                               4 * width)
@@ -66,12 +76,13 @@ def _check_size(size):
 
 def encoder_config(num_layers, hidden_size, embedding_size, num_heads,
                    intermediate_size, vocab_size, max_seq_length=512,
-                   dropout_rate=0.1) -> encoders.BertEncoderConfig:
+                   dropout_rate=0.1, hidden_activation=activations.GELU_TANH
+                   ) -> encoders.BertEncoderConfig:
   """A Model Garden BertEncoderConfig with the given shape."""
   return encoders.BertEncoderConfig(
       vocab_size=vocab_size, hidden_size=hidden_size, num_layers=num_layers,
       num_attention_heads=num_heads, intermediate_size=intermediate_size,
-      hidden_activation='gelu', dropout_rate=dropout_rate,
+      hidden_activation=hidden_activation, dropout_rate=dropout_rate,
       attention_dropout_rate=dropout_rate,
       max_position_embeddings=max_seq_length, type_vocab_size=2,
       initializer_range=0.02, embedding_size=embedding_size)
@@ -81,6 +92,8 @@ def discriminator_config(size, vocab_size, **kwargs):
   """Discriminator BertEncoderConfig of a named size."""
   _check_size(size)
   layers, hidden, embedding, heads, ffn = DISCRIMINATOR_SIZES[size]
+  kwargs.setdefault('hidden_activation', HIDDEN_ACTIVATIONS.get(
+      size, activations.GELU_TANH))
   return encoder_config(layers, hidden, embedding, heads, ffn, vocab_size,
                         **kwargs)
 

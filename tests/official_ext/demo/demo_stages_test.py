@@ -38,7 +38,7 @@ def test_run_stages_skips_done_ones_and_records_seconds(tmp_path, capsys):
   assert ran == ['quick']
   assert 'finished: already done' in capsys.readouterr().out
   seconds = stages_lib.stage_seconds(out)
-  assert list(seconds) == ['quick'] and seconds['quick'] > 0
+  assert list(seconds) == ['quick'] and seconds['quick'] >= 0
   assert os.path.exists(os.path.join(out, 'logs', 'quick.log'))
   stages_lib.record_seconds(out, 'fetch', 1.25)
   assert stages_lib.stage_seconds(out)['fetch'] == 1.2  # rounded to 0.1

@@ -23,6 +23,12 @@ def test_detects_each_written_format(tmp_path):
   assert formats.detect(str(tmp_path / 'tf1')) == 'tf1_electra'
   assert formats.detect(str(tmp_path / 'tf1' / 'model.ckpt')) == (
       'tf1_electra')
+  with pytest.raises(ew.InterchangeError,
+                     match=r'--generator: format hf holds no ELECTRA generator '
+                     r'\(a Hugging Face ELECTRA generator, ElectraForMaskedLM, '
+                     r'is a directory of its own: import it as --source'):
+    formats.read(str(tmp_path / 'hf'), 'auto',
+                 formats.ImportOptions(generator=True))
 
 
 def test_unknown_source_and_format_are_named(tmp_path):

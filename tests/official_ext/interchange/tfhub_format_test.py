@@ -1,6 +1,6 @@
 """The SavedModel export follows TF Hub's conventions (hub.KerasLayer loads it,
 same outputs); TF Hub SavedModels (ours, Model Garden BertEncoderV2's) import
-back to the same encoder."""
+back to the same encoder, ours with its (exact GELU) activation."""
 
 import numpy as np
 import tensorflow as tf
@@ -14,13 +14,15 @@ from official_ext.interchange import encoder_weights as ew
 from official_ext.interchange import export_layout
 from official_ext.interchange import formats
 from official_ext.interchange import model_garden_names
+from official_ext.modeling import activations
 from tests.official_ext.interchange import interchange_fixtures as fx
 
 _NAMES = ('input_word_ids', 'input_mask', 'input_type_ids')
 
 
 def test_export_loads_with_hub_keras_layer_and_imports_back(tmp_path):
-  encoder_fields = fx.fields(embedding_size=32)
+  encoder_fields = dict(fx.fields(embedding_size=32),
+                        hidden_activation=activations.GELU_EXACT)
   weights = fx.random_weights(encoder_fields)
   encoder = fx.encoder_with(weights, encoder_fields)
   vocab = fx.write_vocab(str(tmp_path / 'v.txt'))
@@ -45,10 +47,12 @@ def test_export_loads_with_hub_keras_layer_and_imports_back(tmp_path):
   assert np.abs(model(inputs) - want['pooled_output']).max() < 1e-5
   loaded = tf.saved_model.load(paths['saved_model'])
   assert bool(loaded.do_lower_case.numpy())
+  assert loaded.hidden_activation.numpy().decode() == activations.GELU_EXACT
   assert loaded.vocab_file.asset_path.numpy().decode().endswith('vocab.txt')
 
   imported = formats.read(paths['saved_model'])  # auto: tfhub
   assert imported.fields['num_attention_heads'] == 2
+  assert imported.fields['hidden_activation'] == activations.GELU_EXACT
   assert imported.do_lower_case is True
   rebuilt = fx.encoder_with(imported.weights, imported.fields)
   assert np.abs(fx.sequence_output(rebuilt) -
@@ -68,6 +72,7 @@ def test_model_garden_bert_encoder_saved_model_imports(tmp_path):
   tf.saved_model.save(mg_encoder, str(tmp_path / 'hub'))
   imported = formats.read(str(tmp_path / 'hub'), 'tfhub')
   assert imported.fields['num_attention_heads'] == 4
+  assert imported.fields['hidden_activation'] == activations.GELU_TANH
   assert imported.has_pooler
   assert set(imported.source_names.values()) >= {
       model_garden_names.strip_suffix(v.name) for v in mg_encoder.weights}

@@ -15,6 +15,7 @@ from official_ext.interchange import encoder_variables
 from official_ext.interchange import encoder_weights as ew
 from official_ext.interchange import export_layout
 from official_ext.interchange import hf_format
+from official_ext.modeling import activations
 from official_ext.modeling.models import size_presets
 from official_ext.trainer import gin_setup
 from official_ext.trainer import runner
@@ -27,13 +28,15 @@ _TINY = dataclasses.asdict(size_presets.discriminator_config(
     'tiny', 7027, max_seq_length=128))
 
 
-def _released_encoder(tmp_path, name, vocab=fx.VOCAB, lower=True, seed=0):
+def _released_encoder(tmp_path, name, vocab=fx.VOCAB, lower=True, seed=0,
+                      fields=None):
   """A 'released' encoder: random tiny weights in an HF directory (ELECTRA
   layout: the embedding is narrower), imported into our layout."""
-  weights = ifx.random_weights(_TINY, pooler=False, projection_bias=True,
+  fields = fields or _TINY
+  weights = ifx.random_weights(fields, pooler=False, projection_bias=True,
                                seed=seed, scale=0.05)
   hf_dir = str(tmp_path / f'{name}_hf')
-  hf_format.write(ew.EncoderWeights(_TINY, weights, 'released',
+  hf_format.write(ew.EncoderWeights(fields, weights, 'released',
                                     vocab_file=vocab, do_lower_case=lower),
                   hf_dir)
   export = str(tmp_path / name)
@@ -210,23 +213,54 @@ def test_plain_bert_mlm_task_starts_from_the_checkpoint(tiny_manifest,
     np.testing.assert_array_equal(got[key], value, err_msg=key)
 
 
-def test_size_init_checkpoint_takes_the_checkpoint_shape(tiny_manifest,
-                                                         tmp_path):
-  shape = dict(_TINY, num_layers=3, intermediate_size=96)  # not a preset
-  export, weights = _exported(tmp_path, 'odd', shape, seed=5)
-  _expect_refusal(tiny_manifest, tmp_path, {},
-                  r"num_layers=3, intermediate_size=96 but the gin config "
-                  r'builds the trunk with num_layers=2, intermediate_size=128'
-                  r" \(bind SIZE = 'init_checkpoint' \(it takes the "
-                  r"checkpoint's shape and positions\)\)", export=export)
-  # The checkpoint's 128 positions, whatever MAX_SEQ_LENGTH says (the
-  # records hold 64 tokens).
-  _parse('gin/teams_tiny.gin', tiny_manifest, export,
-         "SIZE = 'init_checkpoint'", 'MAX_SEQ_LENGTH = 64')
+def _checkpoint_size_needed(manifest, tmp_path, export, theirs, ours,
+                            *bindings):
+  """Refused with the preset size (the message: the checkpoint's `theirs`,
+  the config's `ours`, the hint); returns the TEAMS-tiny trainer
+  warm-started with SIZE = 'init_checkpoint' (and `bindings`)."""
+  _expect_refusal(manifest, tmp_path, {},
+                  f'{theirs} but the gin config builds the trunk with {ours} '
+                  r"\(bind SIZE = 'init_checkpoint' \(it takes the "
+                  r"checkpoint's shape, positions and activation\)\)",
+                  export=export)
+  _parse('gin/teams_tiny.gin', manifest, export, "SIZE = 'init_checkpoint'",
+         *bindings)
   exp = gin_setup.build_experiment()
   trainer = runner.build_trainer(exp, strategy_builder.build_strategy(
       'one_device'))
   warm_start.apply(trainer, exp)
+  return trainer
+
+
+def test_an_exact_gelu_checkpoint_keeps_its_activation(tiny_manifest,
+                                                       tmp_path):
+  """An HF BERT's exact GELU: a preset size (Model Garden's tanh 'gelu')
+  is refused naming both; SIZE = 'init_checkpoint' builds every encoder and
+  head of the run with it."""
+  exact = dict(_TINY, hidden_activation=activations.GELU_EXACT)
+  export, _ = _released_encoder(tmp_path, 'exact', fields=exact)
+  trainer = _checkpoint_size_needed(
+      tiny_manifest, tmp_path, export,
+      'has hidden_activation=official_ext>gelu_exact',
+      'hidden_activation=gelu')
+  config = trainer.task.model_config
+  assert config.discriminator.hidden_activation == activations.GELU_EXACT
+  assert config.generator.hidden_activation == activations.GELU_EXACT
+  for network in (trainer.model.discriminator_network,
+                  trainer.model.generator_network):
+    assert network.hidden_layers[0].get_config()[
+        'intermediate_activation'] is activations.gelu_exact
+
+
+def test_size_init_checkpoint_takes_the_checkpoint_shape(tiny_manifest,
+                                                         tmp_path):
+  shape = dict(_TINY, num_layers=3, intermediate_size=96)  # not a preset
+  export, weights = _exported(tmp_path, 'odd', shape, seed=5)
+  # The checkpoint's 128 positions, whatever MAX_SEQ_LENGTH says (the
+  # records hold 64 tokens).
+  trainer = _checkpoint_size_needed(
+      tiny_manifest, tmp_path, export, 'num_layers=3, intermediate_size=96',
+      'num_layers=2, intermediate_size=128', 'MAX_SEQ_LENGTH = 64')
   trunk = trainer.model.discriminator_network
   assert len(trunk.hidden_layers) == 3
   got = encoder_variables.read(trunk)
