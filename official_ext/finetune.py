@@ -21,7 +21,10 @@ Every (learning rate, batch size, epochs, seed) is one run under
 `<model_dir>/<task>/<config>/seed<k>/` (run.json, predictions, TensorBoard);
 finished runs are reused, a crashed one resumes from its last checkpoint.
 Runs train on the Orbit spine (`--strategy`, `--tpu`, `--mixed_precision`)
-and print a progress line every `--log_every` steps.
+and print a progress line every `--log_every` steps. The job holds
+`<model_dir>/job.lock` (a second job on the same dir stops in one line);
+`--on_nonfinite`, `--max_rollbacks`, `--skip_corrupt_records` and what
+stops a run with exit 1: README "When things go wrong".
 `--max_train_examples=N` trains on a fixed class-balanced subset of N
 examples (the same for every seed and encoder; `_n<N>` in the config name).
 Afterwards `<model_dir>/results.{csv,md,png}` and `summary.json` cover every run in `model_dir`: the median over seeds (TEAMS,
@@ -39,6 +42,7 @@ from official.nlp.configs import encoders
 
 from official_ext import distribution_flags
 from official_ext import encoder_flags  # pylint: disable=unused-import
+from official_ext import fault_flags
 from official_ext import output_dir as output_dir_lib
 from official_ext.finetuning import encoder_init
 from official_ext.finetuning import glue_data
@@ -52,6 +56,8 @@ from official_ext.finetuning import superglue_data
 from official_ext.finetuning import superglue_tasks
 from official_ext.finetuning import task_names
 from official_ext.finetuning import train_subset
+from official_ext.trainer import model_dir_lock
+from official_ext.trainer import worker_dirs
 
 FLAGS = flags.FLAGS
 
@@ -279,12 +285,14 @@ def finetune(flag_values) -> dict:
                            min_train_steps=flag_values.min_train_steps,
                            num_train=_num_train(subset))
       plans.append((task, points, base, subset))
-  for task, points, base, prepared in plans:
-    grid.run_grid(task, points, base, source, prepared, vocab_file,
-                  flag_values.model_dir, flag_values.overwrite,
-                  log=lambda message: logging.info('%s', message),
-                  strategy=strategy)
-  paths = reporting.write_report(flag_values.model_dir)
+  with model_dir_lock.held(flag_values.model_dir,
+                           worker_dirs.is_chief(strategy)):
+    for task, points, base, prepared in plans:
+      grid.run_grid(task, points, base, source, prepared, vocab_file,
+                    flag_values.model_dir, flag_values.overwrite,
+                    log=lambda message: logging.info('%s', message),
+                    strategy=strategy, faults=fault_flags.policy(flag_values))
+    paths = reporting.write_report(flag_values.model_dir)
   logging.info('reports: %s', paths)
   return paths
 
@@ -297,6 +305,9 @@ def main(argv):
   except USER_ERRORS as e:
     sys.stderr.write(f'finetune: error: {e}\n')
     sys.exit(2)
+  except fault_flags.ERRORS as e:
+    sys.stderr.write(f'finetune: error: {e}\n')
+    sys.exit(fault_flags.EXIT_CODE)
   with tf.io.gfile.GFile(paths['markdown']) as f:
     print(f.read())
 

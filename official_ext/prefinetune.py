@@ -25,6 +25,7 @@ from absl import logging
 
 from official_ext import distribution_flags
 from official_ext import encoder_flags  # pylint: disable=unused-import
+from official_ext import fault_flags
 from official_ext import gin_flags  # pylint: disable=unused-import
 from official_ext import output_dir as output_dir_lib
 from official_ext.finetuning import encoder_init
@@ -33,7 +34,9 @@ from official_ext.multitask import pipeline
 from official_ext.multitask import supervised_formats
 from official_ext.multitask import task_spec
 from official_ext.trainer import gin_setup
+from official_ext.trainer import model_dir_lock
 from official_ext.trainer import runner
+from official_ext.trainer import worker_dirs
 
 FLAGS = flags.FLAGS
 
@@ -41,7 +44,8 @@ FLAGS = flags.FLAGS
 USER_ERRORS = (gin_setup.GinConfigError, task_spec.TaskSpecError,
                supervised_formats.SupervisedDataError,
                encoder_init.EncoderInitError, pipeline.PipelineError,
-               output_dir_lib.OutputDirError, FileNotFoundError)
+               output_dir_lib.OutputDirError, FileNotFoundError,
+               *fault_flags.ERRORS)
 
 
 def _bindings():
@@ -68,15 +72,16 @@ def run():
       raise
     raise gin_setup.GinConfigError(f'gin configuration: {e}') from e
   strategy = distribution_flags.build_strategy(FLAGS)
-  path = runner.write_operative_config(FLAGS.model_dir,
-                                       gin_setup.operative_config(), 'train')
-  logging.info('operative gin config written to %s', path)
-  return pipeline.run_pipeline(
-      config.stages, FLAGS.model_dir, config.vocab_file,
-      init_checkpoint=config.init_checkpoint,
-      encoder_size=config.encoder_size,
-      max_seq_length=config.max_seq_length, target=config.target,
-      strategy=strategy)
+  with model_dir_lock.held(FLAGS.model_dir, worker_dirs.is_chief(strategy)):
+    path = runner.write_operative_config(
+        FLAGS.model_dir, gin_setup.operative_config(), 'train')
+    logging.info('operative gin config written to %s', path)
+    return pipeline.run_pipeline(
+        config.stages, FLAGS.model_dir, config.vocab_file,
+        init_checkpoint=config.init_checkpoint,
+        encoder_size=config.encoder_size,
+        max_seq_length=config.max_seq_length, target=config.target,
+        strategy=strategy, faults=fault_flags.policy())
 
 
 def main(argv):

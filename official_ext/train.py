@@ -23,7 +23,13 @@ resumes from the newest checkpoint: step, weights, optimiser slots,
 learning-rate schedule and data position (official_ext/trainer/train_input.py).
 Bad input (gin, data, vocab, a checkpoint of another architecture) stops the
 run before the first step with a message naming the culprit; a NaN/Inf loss
-stops it without checkpointing the bad step. Exit status 1 on such errors.
+stops it without checkpointing the bad step (or, with
+--on_nonfinite=rollback, rolls back past the data that produced it). A
+training job holds model_dir's lock (`trainer/model_dir_lock.py`: a second
+job on the same dir stops in one line; evaluation modes take no lock, so
+continuous_eval can run beside the training job). Unreadable checkpoints,
+corrupt records, failed saves: README "When things go wrong". Exit status 1
+on such errors.
 """
 
 import sys
@@ -34,15 +40,17 @@ from absl import logging
 
 from official_ext import distribution_flags
 from official_ext import encoder_flags  # pylint: disable=unused-import
+from official_ext import fault_flags
 from official_ext import gin_flags  # pylint: disable=unused-import
 from official_ext import output_dir as output_dir_lib
 from official_ext.trainer import checkpointing
 from official_ext.trainer import data_setup
 from official_ext.trainer import experiment
 from official_ext.trainer import gin_setup
-from official_ext.trainer import nan_guard
+from official_ext.trainer import model_dir_lock
 from official_ext.trainer import runner
 from official_ext.trainer import warm_start
+from official_ext.trainer import worker_dirs
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string('init_generator_checkpoint', None, 'ELECTRA/TEAMS: '
@@ -69,10 +77,9 @@ flags.DEFINE_string('metrics_json', None, 'Also write the final evaluation '
 
 USER_ERRORS = (gin_setup.GinConfigError, data_setup.DataError,
                experiment.ExperimentError,
-               checkpointing.CheckpointMismatchError,
-               nan_guard.NonFiniteLossError, runner.BuildError,
+               checkpointing.CheckpointMismatchError, runner.BuildError,
                warm_start.WarmStartError, output_dir_lib.OutputDirError,
-               FileNotFoundError)
+               FileNotFoundError, *fault_flags.ERRORS)
 
 
 def flag_bindings():
@@ -110,8 +117,12 @@ def run():
   exp = runner.build_phase(gin_setup.build_experiment)
   logging.info('strategy %s with %d replica(s)', type(strategy).__name__,
                strategy.num_replicas_in_sync)
-  return runner.run(exp, FLAGS.model_dir, FLAGS.mode, strategy,
-                    operative_config=gin_setup.operative_config)
+  writes = FLAGS.mode in ('train', 'train_and_eval')
+  with model_dir_lock.held(FLAGS.model_dir,
+                           writes and worker_dirs.is_chief(strategy)):
+    return runner.run(exp, FLAGS.model_dir, FLAGS.mode, strategy,
+                      operative_config=gin_setup.operative_config,
+                      faults=fault_flags.policy())
 
 
 def main(argv):

@@ -30,6 +30,7 @@ from official_ext.interchange import encoder_variables
 from official_ext.interchange import encoder_weights
 from official_ext.interchange import export_layout
 from official_ext.interchange import hf_format
+from official_ext.trainer import checkpoint_fallback
 from official_ext.trainer import data_setup
 from official_ext.trainer import gin_setup
 from official_ext.trainer import runner
@@ -87,7 +88,8 @@ def export(model_dir, output_dir, checkpoint=None, random_init=False,
                       '(ELECTRA, TEAMS and multi-objective runs do).')
   restored = None
   if not random_init:
-    restored = checkpoint or tf.train.latest_checkpoint(model_dir)
+    # The newest checkpoint that reads, past unreadable ones (named).
+    restored = checkpoint or checkpoint_fallback.newest_readable(model_dir)
     if not restored:
       raise ExportError(f'no checkpoint in {model_dir!r} (use --random_init '
                         'for an untrained baseline).')
@@ -150,7 +152,8 @@ def main(argv):
     else:
       raise ExportError('pass --model_dir (a run) or --export_dir')
   except (ExportError, gin_setup.GinConfigError,
-          output_dir_lib.OutputDirError) as e:
+          output_dir_lib.OutputDirError,
+          checkpoint_fallback.NoReadableCheckpointError) as e:
     print(f'official_ext.export: error: {e}', file=sys.stderr, flush=True)
     sys.exit(1)
   print(f"exported {restored or 'a randomly initialised model'} -> "

@@ -56,6 +56,9 @@ from official_ext.finetuning import squad_data
 from official_ext.finetuning import superglue_eval
 from official_ext.finetuning import superglue_tasks
 from official_ext.modeling.networks import flat_projection
+from official_ext.trainer import checkpoint_fallback
+from official_ext.trainer import corrupt_records
+from official_ext.trainer import fault_policy
 from official_ext.trainer import nan_guard
 from official_ext.trainer import optimizer_builder
 from official_ext.trainer import spine
@@ -248,11 +251,12 @@ def _trims(cfg):
   return cfg.trim_padding and not tpu
 
 
-def _train_dataset_fn(mg_task, train_data, cfg, glue):
+def _train_dataset_fn(mg_task, train_data, cfg, glue, repair_dir):
   """`start_step -> dataset_fn(input_context)`: Model Garden's seeded,
   repeated training stream (GLUE: length-batched, `length_batching`),
   positioned at `start_step` (each step consumed one per-replica batch per
-  local replica of every input pipeline)."""
+  local replica of every input pipeline), read from a repaired copy of the
+  records if `repair_dir` lists one (`corrupt_records`)."""
   trim = glue and _trims(cfg)
   window = cfg.length_group_batches if glue else 0
 
@@ -262,9 +266,10 @@ def _train_dataset_fn(mg_task, train_data, cfg, glue):
       if input_context:
         per_pipeline = (input_context.num_replicas_in_sync //
                         input_context.num_input_pipelines)
+      data = train_data.replace(input_path=corrupt_records.substitute(
+          repair_dir, [train_data.input_path])[0])
       dataset = length_batching.apply(
-          mg_task.build_inputs(train_data, input_context), trim, window,
-          cfg.seed)
+          mg_task.build_inputs(data, input_context), trim, window, cfg.seed)
       return dataset.skip(start_step * per_pipeline)
     return dataset_fn
   return at_step
@@ -281,7 +286,9 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
         prepared: Any, vocab_file: str, run_dir: str,
         extra: Optional[Dict[str, Any]] = None,
         strategy: Optional[tf.distribute.Strategy] = None,
-        print_fn: Optional[Callable[[str], None]] = None) -> Dict[str, Any]:
+        print_fn: Optional[Callable[[str], None]] = None,
+        faults: fault_policy.FaultPolicy = fault_policy.FaultPolicy()
+        ) -> Dict[str, Any]:
   """Trains and evaluates one run on the training spine; returns (and
   writes) its record.
 
@@ -295,6 +302,7 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
     extra: more fields for the record (e.g. the grid point's config name).
     strategy: where to train (default: the current/default strategy).
     print_fn: where progress lines go (default: stdout).
+    faults: what a non-finite loss or a corrupt record does.
 
   Returns:
     The run record written to `run_dir/run.json`.
@@ -323,13 +331,16 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
         clip_norm=cfg.clip_norm), cfg.mixed_precision)
     getattr(optimizer, 'inner_optimizer', optimizer).build(
         model.trainable_variables)  # no variables made in tracing
+  checkpoint_dir = os.path.join(run_dir, CHECKPOINT_SUBDIR)
   trainer = task_trainer.TaskTrainer(
       mg_task, model, optimizer, strategy,
       train_dataset_fn=_train_dataset_fn(mg_task, train_data, cfg,
-                                         glue_tasks.is_glue(task)),
+                                         glue_tasks.is_glue(task),
+                                         checkpoint_dir),
       global_batch_size=cfg.batch_size)
-  checkpoint_dir = os.path.join(run_dir, CHECKPOINT_SUBDIR)
-  resuming = bool(tf.train.latest_checkpoint(checkpoint_dir))
+  say = print_fn or (lambda line: print(f'{task.slug} seed {cfg.seed}: '
+                                        f'{line}', flush=True))
+  resuming = bool(checkpoint_fallback.newest_readable(checkpoint_dir, say))
   restored = 0
   if source.checkpoint:
     restored = encoder_init.check_checkpoint_fits(
@@ -345,10 +356,8 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
       trainer, checkpoint_dir, steps, steps_per_loop, interval,
       max_checkpoints=1,
       summary_dir=os.path.join(run_dir, 'tensorboard', 'train'),
-      print_fn=print_fn or (lambda line: print(f'{task.slug} seed '
-                                               f'{cfg.seed}: {line}',
-                                               flush=True)),
-      train_actions=[last_logs.update])
+      print_fn=say, train_actions=[last_logs.update], faults=faults,
+      record_files=[train_data.input_path])
   eval_writer = tf.summary.create_file_writer(
       os.path.join(run_dir, 'tensorboard', 'eval'))
 

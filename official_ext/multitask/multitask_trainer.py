@@ -61,6 +61,8 @@ from official_ext.multitask import multitask_step
 from official_ext.multitask import supervised_data
 from official_ext.multitask import task_sampling
 from official_ext.multitask import task_spec as task_spec_lib
+from official_ext.trainer import checkpoint_fallback
+from official_ext.trainer import fault_policy
 from official_ext.trainer import optimizer_builder
 from official_ext.trainer import spine
 
@@ -192,8 +194,11 @@ def train(specs: Sequence[task_spec_lib.TaskSpec], config: TrainerConfig,
           encoder_size: str = 'tiny', max_seq_length: int = 128,
           cache_dir: Optional[str] = None,
           strategy: Optional[tf.distribute.Strategy] = None,
-          do_lower_case: bool = True) -> Dict[str, Any]:
-  """Trains, validates, exports the best encoder; returns the summary."""
+          do_lower_case: bool = True,
+          faults: fault_policy.FaultPolicy = fault_policy.FaultPolicy()
+          ) -> Dict[str, Any]:
+  """Trains, validates, exports the best encoder; returns the summary
+  (`faults`: what a non-finite loss or a corrupt record does)."""
   start = time.time()
   config.check()
   task_spec_lib.check_specs(specs)
@@ -247,11 +252,12 @@ def train(specs: Sequence[task_spec_lib.TaskSpec], config: TrainerConfig,
                                    update=update)
   program = multitask_program.MultiTaskProgram(
       step, plan, prepared, config.batch_size, config.seed, update,
-      checkpoint, strategy)
+      checkpoint, strategy, repair_dir=model_dir)
   eval_interval = config.eval_interval or config.total_updates
   ckpt_interval = config.checkpoint_interval or eval_interval
-  resuming = bool(tf.train.latest_checkpoint(model_dir))
   label = os.path.basename(os.path.normpath(model_dir))  # e.g. 1-muppet
+  say = lambda line: print(f'{label}: {line}', flush=True)
+  resuming = bool(checkpoint_fallback.newest_readable(model_dir, say))
   controller = spine.make_controller(
       program, model_dir, config.total_updates,
       # Loops end at every log, checkpoint and eval step.
@@ -259,7 +265,7 @@ def train(specs: Sequence[task_spec_lib.TaskSpec], config: TrainerConfig,
                               eval_interval),
       checkpoint_interval=ckpt_interval, max_checkpoints=3,
       summary_dir=os.path.join(model_dir, 'tensorboard', 'train'),
-      print_fn=lambda line: print(f'{label}: {line}', flush=True))
+      print_fn=say, faults=faults, record_files=program.record_files)
   stopping_path = os.path.join(model_dir, STOPPING_FILE)
   stopper = early_stopping_lib.EarlyStopping(
       patience=config.patience or 10**9, lr_patience=10**9, min_lr=0.0)

@@ -33,6 +33,7 @@ from official_ext.finetuning import grid
 from official_ext.finetuning import task_names
 from official_ext.multitask import multitask_trainer
 from official_ext.multitask import task_spec as task_spec_lib
+from official_ext.trainer import fault_policy
 
 
 @dataclasses.dataclass
@@ -117,12 +118,15 @@ def _check_target(target, init_checkpoint, max_seq_length):
 
 
 def run_finetune(target: FinetuneTarget, init_checkpoint: str,
-                 vocab_file: str, model_dir: str) -> Dict[str, Any]:
-  """Runs the finetune CLI on the target; returns its summary.json."""
+                 vocab_file: str, model_dir: str,
+                 faults: fault_policy.FaultPolicy = fault_policy.FaultPolicy()
+                 ) -> Dict[str, Any]:
+  """Runs the finetune CLI on the target (with the stages' `faults`
+  policy); returns its summary.json."""
   args = [sys.executable, '-m', 'official_ext.finetune',
           f'--task={target.task}', f'--init_checkpoint={init_checkpoint}',
           f'--vocab_file={vocab_file}', f'--data_dir={target.data_dir}',
-          f'--model_dir={model_dir}'] + list(target.args)
+          f'--model_dir={model_dir}', *faults.as_flags()] + list(target.args)
   logging.info('target: %s', ' '.join(args))
   proc = subprocess.run(args, capture_output=True, text=True, check=False)
   if proc.returncode:
@@ -136,7 +140,8 @@ def run_pipeline(stages: Sequence[Stage], model_dir: str, vocab_file: str,
                  init_checkpoint: str = '', encoder_size: str = 'tiny',
                  max_seq_length: int = 128,
                  target: Optional[FinetuneTarget] = None,
-                 strategy: Optional[tf.distribute.Strategy] = None
+                 strategy: Optional[tf.distribute.Strategy] = None,
+                 faults: fault_policy.FaultPolicy = fault_policy.FaultPolicy()
                  ) -> Dict[str, Any]:
   """Runs every stage in order, then the target; returns a summary.
 
@@ -150,6 +155,7 @@ def run_pipeline(stages: Sequence[Stage], model_dir: str, vocab_file: str,
     max_seq_length: position embeddings of a random encoder.
     target: optional fine-tuning of the final encoder.
     strategy: distribution strategy of the stages.
+    faults: what a non-finite loss or a corrupt record does in a stage.
   """
   _check(stages)
   _check_target(target, init_checkpoint, max_seq_length)
@@ -168,7 +174,7 @@ def run_pipeline(stages: Sequence[Stage], model_dir: str, vocab_file: str,
       summary = multitask_trainer.train(
           stage.tasks, stage.trainer, vocab_file=vocab_file, model_dir=out,
           init_checkpoint=current, encoder_size=encoder_size,
-          max_seq_length=max_seq_length, strategy=strategy)
+          max_seq_length=max_seq_length, strategy=strategy, faults=faults)
     results.append({'stage': stage.name, 'dir': out,
                     'best_mean_score': summary['best']['best'],
                     'updates': summary['updates']})
@@ -176,7 +182,7 @@ def run_pipeline(stages: Sequence[Stage], model_dir: str, vocab_file: str,
   outcome = {'stages': results, 'final_encoder': current}
   if target is not None:
     target_dir = os.path.join(model_dir, 'target')
-    finetune = run_finetune(target, current, vocab_file, target_dir)
+    finetune = run_finetune(target, current, vocab_file, target_dir, faults)
     outcome['target'] = {'task': target.task, 'dir': target_dir,
                          'summary': finetune}
   output_dir_lib.write_json(os.path.join(model_dir, 'pipeline.json'),

@@ -126,7 +126,8 @@ class PreparedTask:
     return out
 
   def dataset(self, split: str, batch_size: int, is_training: bool,
-              seed: int = 0, skip_batches: int = 0) -> tf.data.Dataset:
+              seed: int = 0, skip_batches: int = 0,
+              record_path: Optional[str] = None) -> tf.data.Dataset:
     """Batches of one split.
 
     Args:
@@ -138,12 +139,14 @@ class PreparedTask:
       seed: shuffle seed.
       skip_batches: batches left out at the start, before they are parsed
         (a resumed run's data position).
+      record_path: read this file instead of the split's (a repaired copy:
+        `trainer/corrupt_records`).
 
     Returns:
       A dataset of feature dicts (see the module docstring for keys and
       shapes).
     """
-    path = self.record_path(split)
+    path = record_path or self.record_path(split)
     if not isinstance(batch_size, int) or batch_size < 1:
       raise ValueError(f'task {self.spec.name!r}: batch_size must be a '
                        f'positive int, got {batch_size!r}')

@@ -1,4 +1,6 @@
-"""Checkpoint manager and the architecture check done before restoring.
+"""The architecture check done before restoring, and checkpoint readers.
+
+(The manager that saves and restores: `checkpoint_manager.py`.)
 
 A checkpoint in `model_dir` is compared, variable by variable, with the
 model built from the gin config before Orbit restores it (a plain restore
@@ -20,53 +22,10 @@ class CheckpointMismatchError(ValueError):
   """The checkpoint in model_dir was written by another architecture."""
 
 
-class IntervalCheckpointManager(tf.train.CheckpointManager):
-  """Saves at steps that are multiples of `checkpoint_interval` (the stock
-  manager counts the interval from its first save, wherever that fell), and
-  whenever asked without `check_interval` (end of training).
-
-  A save at the step last saved (or restored from `saved_step`'s
-  checkpoint) is skipped. The decision depends on the step only, so every
-  worker of a multi-worker job decides alike, whatever its directory holds
-  (a non-chief worker writes to an empty temporary dir: `worker_dirs`).
-  """
-
-  def __init__(self, *args, saved_step: Optional[int] = None, **kwargs):
-    super().__init__(*args, **kwargs)
-    if saved_step is None and self.latest_checkpoint:
-      saved_step = step_of(self.latest_checkpoint)
-    self._saved_step = saved_step
-
-  def save(self, checkpoint_number=None, check_interval=True, options=None):
-    step = int(self._step_counter.numpy())
-    if check_interval and step % self.checkpoint_interval:
-      return None
-    if step == self._saved_step:
-      return None  # Already saved at this step.
-    path = super().save(
-        checkpoint_number=step if checkpoint_number is None else
-        checkpoint_number, check_interval=False, options=options)
-    self._saved_step = step
-    return path
-
-
 def step_of(checkpoint_prefix: str) -> Optional[int]:
   """The N of `.../ckpt-N` (None if the name carries no number)."""
   tail = checkpoint_prefix.rsplit('-', 1)[-1]
   return int(tail) if tail.isdigit() else None
-
-
-def make_manager(checkpoint: tf.train.Checkpoint, model_dir: str,
-                 step_counter: tf.Variable, checkpoint_interval: int,
-                 max_to_keep: int, saved_step: Optional[int] = None
-                 ) -> tf.train.CheckpointManager:
-  """Keeps the newest `max_to_keep` checkpoints, saved every
-  `checkpoint_interval` steps (`ckpt-<step>`); `saved_step`: the step of
-  the checkpoint this job restored, when it is not in `model_dir`."""
-  return IntervalCheckpointManager(
-      checkpoint, directory=model_dir, max_to_keep=max_to_keep,
-      step_counter=step_counter, checkpoint_interval=checkpoint_interval,
-      saved_step=saved_step)
 
 
 def variable_keys(root: tf.train.Checkpoint, prefix: str = 'model'

@@ -4,9 +4,11 @@
 turns a build's `manifest.json` -- or an explicit `input_path` plus shapes --
 into a `PretrainData`: the reader config, the shard files, and the vocab size.
 Everything is checked here, before any model is built: the manifest and every
-shard it lists exist, the vocab file exists and is the one the records were
-built with (sha256), and explicit bindings agree with the manifest. Each
-error names the path or binding at fault.
+shard it lists exist and have the size the manifest records (a truncated or
+half-finished copy is caught before step 1, in one line naming the shard,
+the expected and the found size), the vocab file exists and is the one the
+records were built with (sha256), and explicit bindings agree with the
+manifest. Each error names the path or binding at fault.
 
 The auxiliary labels a run reads also choose the input it trains on, as
 olfmlm formats each run's input by its tasks: records built with TCP/SCP
@@ -15,6 +17,7 @@ to a run that reads those labels, and the plain input to every other run
 (`features.view_prefix`; a run no view fits is refused).
 """
 
+import concurrent.futures
 import dataclasses
 import json
 import os
@@ -23,6 +26,7 @@ from typing import Optional, Sequence, Tuple
 import tensorflow as tf
 
 from official_ext.data import pretrain_reader
+from official_ext.data import record_integrity
 from tfrecords_tools.s2_tokens import vocab as vocab_lib
 
 NO_DATA_HELP = ('pass --data_manifest=PATH/manifest.json (or bind '
@@ -66,17 +70,35 @@ def _read_manifest(path):
   return manifest
 
 
+def _shard_problem(file, expected):
+  """(file, 'missing' or the size problem) or None (stats run in threads:
+  one request per shard on a bucket)."""
+  try:
+    problem = record_integrity.size_problem(file, expected)
+  except tf.errors.NotFoundError:
+    problem = 'missing'
+  return (file, problem) if problem else None
+
+
 def _manifest_files(path, manifest):
-  """The shard files the manifest lists; each must exist."""
+  """The shard files the manifest lists; each must exist with the size the
+  manifest records."""
   out_dir = os.path.dirname(path)
-  files = [os.path.join(out_dir, s['file']) for s in manifest.get('shards', [])
-           if s.get('instances', 1)]
+  shards = [s for s in manifest.get('shards', []) if s.get('instances', 1)]
+  files = [os.path.join(out_dir, s['file']) for s in shards]
   if not files:
     raise DataError(f'data manifest {path!r} lists no non-empty shard.')
-  missing = [f for f in files if not tf.io.gfile.exists(f)]
+  with concurrent.futures.ThreadPoolExecutor(16) as pool:
+    problems = [p for p in pool.map(_shard_problem, files,
+                                    [s.get('bytes') for s in shards]) if p]
+  missing = [f for f, problem in problems if problem == 'missing']
   if missing:
     raise DataError(f'data file {missing[0]!r} listed in {path!r} is missing'
                     f' ({len(missing)} of {len(files)} shards missing).')
+  if problems:
+    file, problem = problems[0]
+    raise DataError(f'data file {file!r} listed in {path!r}: {problem} '
+                    f'({len(problems)} of {len(files)} shards differ).')
   return files
 
 

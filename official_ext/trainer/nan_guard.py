@@ -17,7 +17,15 @@ _MAX_LOSSES = 32
 
 
 class NonFiniteLossError(FloatingPointError):
-  """A loss became NaN or Inf; the message names the step and the losses."""
+  """A loss became NaN or Inf; the message names the step and the losses.
+
+  Attributes:
+    step: the (1-based) step whose loss was not finite, when known.
+  """
+
+  def __init__(self, message: str, step: Optional[int] = None):
+    super().__init__(message)
+    self.step = step
 
 
 class NanGuard:
@@ -44,6 +52,10 @@ class NanGuard:
     self._first_bad_step.assign(
         tf.where(first, tf.cast(step, tf.int64), self._first_bad_step))
 
+  def reset(self) -> None:
+    """Forgets a recorded step (after a rollback restored a good state)."""
+    self._first_bad_step.assign(-1)
+
   def bad_step(self) -> Optional[int]:
     step = int(self._first_bad_step.numpy())
     return None if step < 0 else step
@@ -59,4 +71,5 @@ class NanGuard:
     raise NonFiniteLossError(
         f'non-finite loss at step {step}: {shown}. Training stopped; the '
         f'newest checkpoint (before step {step}) is the last good one. Lower '
-        'the learning rate, check the data, or use float32.')
+        'the learning rate, check the data, use float32, or rerun with '
+        '--on_nonfinite=rollback.', step=step)

@@ -6,32 +6,40 @@ Order (every check happens before the first training step):
      dummy batch creates every model variable, then the optimiser's slots
      (so the checkpoint check sees them all, and the training loop is traced
      once instead of twice);
-  3. a checkpoint already in model_dir must match the model
-     (`checkpointing.check_compatible`), then Orbit restores it: step,
-     weights, optimiser slots, loss scale and -- through the step -- the
-     learning-rate schedule and the data position (`train_input`); without
+  3. the newest checkpoint in model_dir that reads in full
+     (`checkpoint_fallback`: unreadable ones are named and passed over)
+     must match the model (`checkpointing.check_compatible`), then Orbit
+     restores it: step, weights, optimiser slots, loss scale and -- through
+     the step -- the learning-rate schedule and the data position
+     (`train_input`); without
      one, a training run with `Experiment.init_checkpoint` starts its
      trunk(s) from that encoder (`warm_start`);
   4. the operative gin config is written to model_dir (by the chief of a
      multi-worker job; the other workers write theirs, checkpoints and
      summaries to a temporary dir they remove at the end: `worker_dirs`);
-  5. train / eval / train_and_eval / continuous_eval; every evaluation is
-     also added to `<model_dir>/eval_history.json` (`eval_history`), and
+  5. train / eval / train_and_eval / continuous_eval, with the job's
+     `FaultPolicy` (non-finite loss, corrupt records: `spine`); the datasets
+     read the repaired copies of corrupt shards listed in model_dir
+     (`corrupt_records`); every evaluation is also added to
+     `<model_dir>/eval_history.json` (`eval_history`), and
      `Experiment.eval_at_start` evaluates a run starting at step 0 before
      its first step (train_and_eval).
 """
 
 import os
-from typing import Callable, Optional
+from typing import Callable, List, Optional
 
 from absl import logging
 import tensorflow as tf
 import tf_keras
 
+from official_ext.trainer import checkpoint_fallback
 from official_ext.trainer import checkpointing
+from official_ext.trainer import corrupt_records
 from official_ext.trainer import data_setup
 from official_ext.trainer import eval_history
 from official_ext.trainer import experiment as experiment_lib
+from official_ext.trainer import fault_policy
 from official_ext.trainer import optimizer_builder
 from official_ext.trainer import spine
 from official_ext.trainer import task_trainer
@@ -80,10 +88,28 @@ def build_variables(task, model, strategy, data) -> None:
         metrics=metrics)
 
 
+def record_files(exp: experiment_lib.Experiment, task=None) -> List[str]:
+  """Every record file `exp` reads: training (and its extra streams) and
+  evaluation data."""
+  files = []
+  for data in (exp.train_data, exp.eval_data,
+               *(getattr(task, 'stream_data', None) or {}).values()):
+    files.extend(data.files if data else ())
+  return list(dict.fromkeys(files))
+
+
+def _repaired(config, repair_dir):
+  """`config` reading repaired copies of its files (`corrupt_records`)."""
+  return config.replace(input_path=','.join(corrupt_records.substitute(
+      repair_dir, config.input_path.split(','))))
+
+
 def build_trainer(exp: experiment_lib.Experiment,
-                  strategy: tf.distribute.Strategy
+                  strategy: tf.distribute.Strategy,
+                  repair_dir: Optional[str] = None
                   ) -> task_trainer.TaskTrainer:
-  """Steps 1-2 of the module docstring."""
+  """Steps 1-2 of the module docstring; the datasets read repaired copies
+  of corrupt shards listed in `repair_dir` (`corrupt_records`)."""
   tf_keras.utils.set_random_seed(exp.seed)
   optimizer_builder.set_mixed_precision_policy(exp.mixed_precision)
   train_cfg = exp.train_data.config if exp.train_data else None
@@ -103,10 +129,11 @@ def build_trainer(exp: experiment_lib.Experiment,
   train_fn = None
   if exp.train_data:
     train_fn = lambda step: train_input.training_dataset_fn(  # pylint: disable=g-long-lambda
-        exp.train_data, step, getattr(task, 'stream_data', None))
+        exp.train_data, step, getattr(task, 'stream_data', None), repair_dir)
   eval_fn = None
   if exp.eval_data:
-    eval_fn = lambda ctx: task.build_inputs(eval_cfg, ctx)
+    eval_fn = lambda ctx: task.build_inputs(_repaired(eval_cfg, repair_dir),
+                                            ctx)
   return task_trainer.TaskTrainer(
       task, model, optimizer, strategy, train_dataset_fn=train_fn,
       eval_dataset_fn=eval_fn,
@@ -127,15 +154,17 @@ def write_operative_config(model_dir: str, text: str, mode: str) -> str:
 def run(exp: experiment_lib.Experiment, model_dir: str, mode: str,
         strategy: tf.distribute.Strategy,
         operative_config: Callable[[], str] = lambda: '',
-        print_fn: Optional[Callable[[str], None]] = None):
-  """Runs `mode`; returns the last evaluation's logs (or None)."""
+        print_fn: Optional[Callable[[str], None]] = None,
+        faults: fault_policy.FaultPolicy = fault_policy.FaultPolicy()):
+  """Runs `mode`; returns the last evaluation's logs (or None). `faults`:
+  what a non-finite loss or a corrupt record does (`spine`)."""
   if mode not in MODES:
     raise ValueError(f'--mode={mode!r} is unknown; choose one of {MODES}.')
   train = mode in ('train', 'train_and_eval')
   evaluate = mode != 'train'
   exp.check_data(train, evaluate)
-  trainer = build_phase(build_trainer, exp, strategy)
-  latest = tf.train.latest_checkpoint(model_dir)
+  trainer = build_phase(build_trainer, exp, strategy, model_dir)
+  latest = checkpoint_fallback.newest_readable(model_dir, print_fn)
   if latest:
     checkpointing.check_compatible(latest, trainer.checkpoint)
   elif mode == 'eval':
@@ -147,7 +176,8 @@ def run(exp: experiment_lib.Experiment, model_dir: str, mode: str,
       exp.checkpoint_interval, exp.max_checkpoints,
       summary_dir=os.path.join(model_dir, 'train'),
       eval_summary_dir=os.path.join(model_dir, 'eval'), train=train,
-      evaluate=evaluate, print_fn=print_fn,
+      evaluate=evaluate, print_fn=print_fn, faults=faults,
+      record_files=record_files(exp, trainer.task),
       eval_actions=[eval_history.EvalHistory(
           worker_dirs.write_dir(model_dir, strategy), trainer.global_step)])
   try:

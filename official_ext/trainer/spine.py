@@ -18,7 +18,17 @@ heterogeneous multi-task update per step). Either is handed to
   * TensorBoard summaries of every training log (losses, task metrics,
     learning rate, examples/s) under `summary_dir`;
   * the NaN guard (`TaskTrainer.train_loop_end` raises before a non-finite
-    step is checkpointed);
+    step is checkpointed); with `FaultPolicy.on_nonfinite='rollback'` the
+    controller rolls back to the last checkpoint past the data window that
+    produced it instead (`nonfinite_rollback.py`);
+  * checkpoint fallback: the newest checkpoint that reads in full is
+    restored, past unreadable or half-written ones, each named in a line
+    (`checkpoint_fallback.py`); a save that fails keeps the previous one
+    and stops the job in one line (`checkpoint_save.py`);
+  * corrupt records: a `DataLossError` from the record reader is traced to
+    the shard and byte offset and stops the job in one line, or with
+    `FaultPolicy.skip_corrupt_records` is skipped and counted
+    (`corrupt_records.py`);
   * preemption: SIGTERM makes the job checkpoint at the step reached (after
     the running inner loop) and exit 0 (`preemption.py`);
   * several workers (`multi_worker_mirrored`): every worker takes part in
@@ -39,13 +49,59 @@ from typing import Callable, Mapping, Optional, Sequence
 import orbit
 import tensorflow as tf
 
+from official_ext.trainer import checkpoint_fallback
+from official_ext.trainer import checkpoint_manager
 from official_ext.trainer import checkpointing
 from official_ext.trainer import cluster_config
+from official_ext.trainer import corrupt_records
+from official_ext.trainer import fault_policy
+from official_ext.trainer import nan_guard
+from official_ext.trainer import nonfinite_rollback
 from official_ext.trainer import preemption
 from official_ext.trainer import progress_logger
 from official_ext.trainer import worker_dirs
 
 Action = Callable[[Mapping[str, object]], None]
+
+
+class SpineController(orbit.Controller):
+  """An `orbit.Controller` whose `train` (and so `train_and_evaluate`) and
+  `evaluate` go on after a handled fault: a non-finite loss under
+  `rollback` (`rollback(error)` restores; training resumes from there) and
+  a corrupt record under `skip_corrupt_records` (`corrupt(error, step)`
+  repairs; the trainer rebuilds its stream at the step reached). An
+  unhandled one propagates, as from Orbit's controller."""
+
+  def __init__(self, *args, rollback=None, corrupt=None, **kwargs):
+    self._rollback, self._corrupt = rollback, corrupt
+    super().__init__(*args, **kwargs)
+
+  def _data_loss(self, error):
+    if self._corrupt is None:
+      raise error
+    self._corrupt(error, int(self.global_step.numpy()))
+
+  def train(self, steps: int, checkpoint_at_completion: bool = True):
+    while True:
+      try:
+        return super().train(steps, checkpoint_at_completion)
+      except nonfinite_rollback.RollbackLimitError:
+        raise
+      except nan_guard.NonFiniteLossError as e:
+        if self._rollback is None:
+          raise
+        self._rollback(e)
+      except tf.errors.DataLossError as e:
+        self._data_loss(e)
+        self.trainer.reset_train_state()
+
+  def evaluate(self, steps: int = -1):
+    while True:
+      try:
+        return super().evaluate(steps)
+      except tf.errors.DataLossError as e:
+        self._data_loss(e)
+        self.evaluator.eval_dataset = None
 
 
 def make_controller(trainer: orbit.AbstractTrainer, checkpoint_dir: str,
@@ -56,8 +112,11 @@ def make_controller(trainer: orbit.AbstractTrainer, checkpoint_dir: str,
                     train: bool = True, evaluate: bool = False,
                     print_fn: Optional[Callable[[str], None]] = None,
                     train_actions: Sequence[Action] = (),
-                    eval_actions: Sequence[Action] = ()
-                    ) -> orbit.Controller:
+                    eval_actions: Sequence[Action] = (),
+                    faults: fault_policy.FaultPolicy = (
+                        fault_policy.FaultPolicy()),
+                    record_files: Sequence[str] = ()
+                    ) -> SpineController:
   """An `orbit.Controller` over `trainer`; restores `checkpoint_dir`'s newest
   checkpoint (if any) before returning.
 
@@ -77,6 +136,10 @@ def make_controller(trainer: orbit.AbstractTrainer, checkpoint_dir: str,
     print_fn: where progress lines go (default: stdout, flushed).
     train_actions: more callables run with each inner loop's logs.
     eval_actions: callables run with each evaluation's logs.
+    faults: what a non-finite loss or a corrupt record does (`FaultPolicy`).
+    record_files: every record file the job reads (where a corrupt record
+      is looked for); the trainer's datasets read them through
+      `corrupt_records.substitute(checkpoint_dir, ...)`.
   """
   strategy = trainer.strategy
   cluster_config.check_multi_worker_batch(strategy, trainer.global_batch_size)
@@ -84,7 +147,7 @@ def make_controller(trainer: orbit.AbstractTrainer, checkpoint_dir: str,
   saved_step = None
   if write_dir != checkpoint_dir:  # A non-chief worker (worker_dirs.py).
     worker_dirs.remove_temp_dir(checkpoint_dir, strategy)  # A stale one.
-    latest = tf.train.latest_checkpoint(checkpoint_dir)
+    latest = checkpoint_fallback.newest_readable(checkpoint_dir, print_fn)
     if latest:  # The chief's; Orbit restores from the (empty) write_dir.
       with strategy.scope():  # As Orbit restores.
         trainer.checkpoint.restore(latest)
@@ -93,20 +156,38 @@ def make_controller(trainer: orbit.AbstractTrainer, checkpoint_dir: str,
     # Summaries are local writes of values every worker computed: skipped
     # (a writer could recreate a file in the removed dir when it flushes).
     summary_dir = eval_summary_dir = None
-  manager = checkpointing.make_manager(
+  chief = write_dir == checkpoint_dir
+  manager = checkpoint_manager.make_manager(
       trainer.checkpoint, write_dir, trainer.global_step,
-      checkpoint_interval, max_checkpoints, saved_step=saved_step)
+      checkpoint_interval, max_checkpoints, saved_step=saved_step,
+      print_fn=print_fn)
+  trainer.data_windows = nonfinite_rollback.DataWindows.load(checkpoint_dir)
+  rollback = None
+  if faults.on_nonfinite == 'rollback':
+    rollback = nonfinite_rollback.Rollback(
+        trainer, manager, faults.max_rollbacks,
+        checkpoint_dir if chief else None, print_fn)
+  corrupt = None
+  if record_files:  # Skipping is single-worker (corrupt_records.py).
+    corrupt = corrupt_records.CorruptRecords(
+        checkpoint_dir, record_files, faults.skip_corrupt_records and
+        not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy),
+        summary_dir, print_fn)
   logger = progress_logger.ProgressLogger(trainer.global_step, total_steps,
                                           print_fn)
   saver = preemption.PreemptionSaver(manager, trainer.global_step, print_fn)
   saver.install()
-  controller = orbit.Controller(
-      global_step=trainer.global_step, strategy=trainer.strategy,
+  controller = SpineController(
+      rollback=rollback, corrupt=corrupt, global_step=trainer.global_step,
+      strategy=trainer.strategy,
       trainer=trainer if train else None,
       evaluator=trainer if evaluate else None,
       train_actions=[logger, *train_actions, saver],
       eval_actions=list(eval_actions),
-      steps_per_loop=steps_per_loop,
+      # Loops end at multiples of steps_per_loop: after one cut short (a
+      # corrupt record skipped mid-loop, a stop between multiples) a shorter
+      # one realigns, so checkpoints keep landing on interval multiples.
+      steps_per_loop=lambda step: steps_per_loop - int(step) % steps_per_loop,
       checkpoint_manager=manager, summary_dir=summary_dir,
       eval_summary_dir=eval_summary_dir)
   logger.start()  # After the restore: the ETA counts this process's steps.

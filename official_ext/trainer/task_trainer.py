@@ -5,7 +5,9 @@ layout: `global_step`, `model`, `optimizer`, plus the model's
 `checkpoint_items`), without its `ExperimentConfig`, and with:
 
   * a training dataset built lazily from the *restored* global step (see
-    `train_input`: the data position is a function of the step);
+    `train_input`: the data position is a function of the step, offset by
+    the data windows a rollback skipped: `nonfinite_rollback.DataWindows`,
+    set by the spine);
   * per-loop logs of every task metric (each loss and accuracy), the
     task's total `loss`, `learning_rate` and `examples_per_second`;
   * a `NanGuard` that raises before a non-finite step is checkpointed;
@@ -21,6 +23,7 @@ import tf_keras
 
 from official.core import base_task
 from official_ext.trainer import nan_guard as nan_guard_lib
+from official_ext.trainer import nonfinite_rollback
 from official_ext.trainer import optimizer_builder
 
 DatasetFn = Callable[[Optional[tf.distribute.InputContext]], tf.data.Dataset]
@@ -67,6 +70,8 @@ class TaskTrainer(orbit.StandardTrainer, orbit.StandardEvaluator):
         global_step=self.global_step, model=model, optimizer=optimizer,
         **items)
     self._loop_start = None
+    self.data_windows = nonfinite_rollback.DataWindows()
+    self._data_built_at = None
     orbit.StandardTrainer.__init__(
         self, None, options=orbit.StandardTrainerOptions(
             use_tf_while_loop=use_tf_while_loop))
@@ -96,8 +101,10 @@ class TaskTrainer(orbit.StandardTrainer, orbit.StandardEvaluator):
     if self._train_dataset is None:
       if self._train_dataset_fn is None:
         raise ValueError('this TaskTrainer has no training data')
+      step = int(self.global_step.numpy())
       self._train_dataset = self._strategy.distribute_datasets_from_function(
-          self._train_dataset_fn(int(self.global_step.numpy())))
+          self._train_dataset_fn(self.data_windows.data_step(step)))
+      self._data_built_at = step
     return self._train_dataset
 
   @train_dataset.setter
@@ -119,10 +126,21 @@ class TaskTrainer(orbit.StandardTrainer, orbit.StandardEvaluator):
     self._eval_dataset = dataset
     self._eval_iter = None
 
+  def reset_train_state(self) -> None:
+    """Forgets the training stream and a recorded non-finite step (the
+    spine calls it after a rollback or a corrupt-record repair): the next
+    loop rebuilds the stream at the step (and data position) reached."""
+    self.nan_guard.reset()
+    self.train_dataset = None
+
   def train_loop_begin(self):
+    step = int(self.global_step.numpy())
+    if self._data_built_at is not None and self.data_windows.crosses(
+        self._data_built_at, step):
+      self.train_dataset = None  # A skipped window starts here.
     for metric in self.train_metrics:
       metric.reset_states()
-    self._loop_start = (time.time(), int(self.global_step.numpy()))
+    self._loop_start = (time.time(), step)
 
   def train_step(self, iterator):
     task_step = self._task.train_step

@@ -30,6 +30,7 @@ import tensorflow as tf
 
 from official.core import input_reader
 from official_ext.data import pretrain_reader
+from official_ext.trainer import corrupt_records
 from official_ext.trainer import data_setup
 
 
@@ -66,16 +67,21 @@ def records_to_skip(global_step: int, global_batch_size: int,
 
 
 class PositionedDataLoader(pretrain_reader.AuxPretrainDataLoader):
-  """`AuxPretrainDataLoader` reading the stream above from `start_step`."""
+  """`AuxPretrainDataLoader` reading the stream above from `start_step`;
+  a shard repaired under `--skip_corrupt_records` is read from its copy
+  (`corrupt_records.substitute(repair_dir, ...)`)."""
 
-  def __init__(self, data: data_setup.PretrainData, start_step: int):
+  def __init__(self, data: data_setup.PretrainData, start_step: int,
+               repair_dir: Optional[str] = None):
     super().__init__(data.config)
     self._files = data.files
     self._start_step = start_step
+    self._repair_dir = repair_dir
 
   def load(self, input_context=None):
     params = self._params
-    source = _records(self._files, params, input_context).skip(
+    files = corrupt_records.substitute(self._repair_dir, self._files)
+    source = _records(files, params, input_context).skip(
         records_to_skip(self._start_step, params.global_batch_size,
                         input_context))
     # Batches of serialized records, each parsed in one vectorised call
@@ -88,16 +94,17 @@ class PositionedDataLoader(pretrain_reader.AuxPretrainDataLoader):
 
 
 def training_dataset_fn(data: data_setup.PretrainData, start_step: int,
-                        streams=None):
+                        streams=None, repair_dir: Optional[str] = None):
   """A `dataset_fn(input_context)` for `distribute_datasets_from_function`.
 
   With `streams` (name -> PretrainData), batches are dicts
   `{'main': ..., name: ...}`, every stream positioned at `start_step`.
+  `repair_dir`: see `PositionedDataLoader`.
   """
-  loader = PositionedDataLoader(data, start_step)
+  loader = PositionedDataLoader(data, start_step, repair_dir)
   if not streams:
     return loader.load
-  loaders = {name: PositionedDataLoader(d, start_step)
+  loaders = {name: PositionedDataLoader(d, start_step, repair_dir)
              for name, d in streams.items()}
 
   def load(input_context=None):

@@ -15,6 +15,7 @@ from tensorflow.python.platform import tf_logging
 from official_ext import finetune
 from tests import cli_harness
 from tests.official_ext.finetuning import finetuning_fixtures as ffx
+from tests.official_ext.trainer import fault_fixtures as faults
 
 FLAGS = finetune.FLAGS
 
@@ -328,3 +329,28 @@ def test_max_train_examples_out_of_range_is_one_line(
   assert code == 2
   assert err.startswith(f'finetune: error: {message}')
   assert len(err.strip().splitlines()) == 1
+
+
+def test_corrupt_cached_record_stops_then_is_skipped(capsys, export_dir,
+                                                     data_dir, tmp_path):
+  model_dir = str(tmp_path / 'runs')
+  flags = dict(_common(export_dir, data_dir, model_dir), seeds=1)
+  assert _run(capsys, task='glue/sst2', **flags)[0] == 0
+  (cache,) = glob.glob(os.path.join(model_dir, 'data_cache', 'glue_sst2-*',
+                                    'train*'))
+  offset = faults.flip_record(cache, 5)
+  code, _, err = _run(capsys, task='glue/sst2', overwrite=True, **flags)
+  assert code == 1
+  assert err == (f'finetune: error: corrupt record in {cache} at byte offset '
+                 f'{offset} (data CRC mismatch), met after step 1; rerun with '
+                 '--skip_corrupt_records to skip such records, or recopy (or '
+                 'rebuild) the shard.\n')
+  code, out, err = _run(capsys, task='glue/sst2', overwrite=True,
+                        skip_corrupt_records=True, **flags)
+  assert code == 0, err
+  assert (f'sst2 seed 0: skipping 1 corrupt record(s) of {cache} at byte '
+          f'offset {offset} (data CRC mismatch): training goes on from step 1 '
+          'on a repaired copy, ') in out
+  with open(os.path.join(model_dir, 'results.csv')) as f:
+    assert [r['status'] for r in csv.DictReader(f)] == ['ok']
+  assert not os.path.exists(os.path.join(model_dir, 'job.lock'))

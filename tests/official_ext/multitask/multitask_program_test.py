@@ -13,6 +13,7 @@ import tf_keras
 
 from official_ext.multitask import multitask_program
 from official_ext.trainer import nan_guard
+from official_ext.trainer import nonfinite_rollback
 
 OFFSETS = {'a': 0.0, 'b': 100.0}
 
@@ -40,8 +41,10 @@ class _Step:
 
 
 def _task(name):
-  def dataset(split, batch_size, is_training, seed, skip_batches):
+  def dataset(split, batch_size, is_training, seed, skip_batches,
+              record_path=None):
     assert (split, batch_size, is_training, seed) == ('train', 3, True, 7)
+    assert record_path is None
     return tf.data.Dataset.range(1000).skip(skip_batches).map(
         lambda x: tf.cast(x, tf.float32) + OFFSETS[name])
   return types.SimpleNamespace(spec=types.SimpleNamespace(name=name),
@@ -97,3 +100,34 @@ def test_a_non_finite_loss_stops_before_the_update():
                      match="non-finite loss at step 1: task 'a' loss nan"):
     program.train(1)
   assert step.applies == 0 and int(program.global_step.numpy()) == 0
+
+
+def test_stream_positions_leave_out_skipped_windows():
+  windows = nonfinite_rollback.DataWindows()
+  windows.add(after_step=2, bad_step=4, checkpoint='ckpt-2')
+  # Built at update 2: updates 0, 1 (a,b | a,a) plus the window's updates
+  # 2, 3 (a,b | a,a) are skipped.
+  assert multitask_program.stream_positions(
+      _Plan(), ['a', 'b'], 2, windows) == {'a': 6, 'b': 2}
+  assert multitask_program.stream_positions(
+      _Plan(), ['a', 'b'], 1, windows) == {'a': 1, 'b': 1}
+
+
+def test_after_a_rollback_the_window_is_skipped_and_state_reset():
+  program, step = _program()
+  program.train(2)  # Updates 0, 1: a0 b100 | a1 a2.
+  program.global_step.assign(1)  # Restored to update 1 ...
+  program.data_windows.add(after_step=1, bad_step=2, checkpoint='ckpt-1')
+  reset = []
+  step.reset = lambda: reset.append(1)
+  program.reset_train_state()
+  assert reset == [1]
+  program.train(1)  # ... update 1's plan (a, a), the data after update 1.
+  assert step.fed[-2:] == [('a', 3.0), ('a', 4.0)]
+
+
+def test_a_window_ahead_is_skipped_when_reached():
+  program, step = _program()
+  program.data_windows.add(after_step=1, bad_step=2, checkpoint='ckpt-1')
+  program.train(2)  # Update 0 as usual; update 1 past the window.
+  assert step.fed == [('a', 0.0), ('b', 100.0), ('a', 3.0), ('a', 4.0)]

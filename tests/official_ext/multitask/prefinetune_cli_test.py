@@ -7,8 +7,13 @@ import re
 import pytest
 
 from official_ext import prefinetune
+from official_ext.multitask import configurables
+from official_ext.multitask import pipeline
+from official_ext.multitask import supervised_data
+from official_ext.trainer import gin_setup
 from tests import cli_harness
 from tests.official_ext.multitask import multitask_fixtures as mfx
+from tests.official_ext.trainer import fault_fixtures as faults
 
 FLAGS = prefinetune.FLAGS
 SHRINK = [
@@ -83,3 +88,31 @@ def test_no_gin_file(capsys, tmp_path):
     FLAGS.unparse_flags()
   assert e.value.code == 1
   assert 'no --gin_file given' in capsys.readouterr().err
+
+
+def test_corrupt_cached_record_is_skipped_with_the_flag(capsys, monkeypatch,
+                                                        tmp_path):
+  """The stage's feature cache (written as a run would, then one byte of a
+  training record flipped) trains with --skip_corrupt_records, the record
+  counted; without it the stage stops naming the file (the same line as the
+  other CLIs: trainer/fault_cli_test.py)."""
+  monkeypatch.chdir(mfx.REPO)
+  model_dir = str(tmp_path / 'run')
+  gin_setup.parse(['gin/multitask/muppet_tiny.gin'], SHRINK)
+  config = configurables.multitask_run()  # pylint: disable=no-value-for-parameter
+  stage = config.stages[0]
+  features = os.path.join(pipeline.stage_dir(model_dir, 1, stage), 'features')
+  prepared = supervised_data.prepare_task(stage.tasks[0], config.vocab_file,
+                                          features)
+  record = prepared.record_path('train')
+  offset = faults.flip_record(record, 7)
+  code, _, err = _run(capsys, monkeypatch, SHRINK, model_dir=model_dir)
+  assert code == 1
+  assert (f'error: corrupt record in {record} at byte offset {offset} (data '
+          'CRC mismatch), met after step 0;') in err
+  code, out, err = _run(capsys, monkeypatch, SHRINK, model_dir=model_dir,
+                        skip_corrupt_records=True)
+  assert code == 0, err
+  assert (f'1-muppet: skipping 1 corrupt record(s) of {record} at byte offset '
+          f'{offset} (data CRC mismatch): training goes on from step 0') in out
+  assert re.findall(r'^1-muppet: step (\d+)/4 ', out, re.M) == ['2', '4']

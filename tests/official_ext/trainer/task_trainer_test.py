@@ -8,7 +8,7 @@ import orbit
 import pytest
 import tensorflow as tf
 
-from official_ext.trainer import checkpointing
+from official_ext.trainer import checkpoint_manager
 from official_ext.trainer import nan_guard
 from tests.official_ext.trainer import trainer_fixtures as fx
 
@@ -19,7 +19,7 @@ def _trainer(xs):
 
 
 def _controller(trainer, model_dir, steps_per_loop, actions=()):
-  manager = checkpointing.make_manager(trainer.checkpoint, model_dir,
+  manager = checkpoint_manager.make_manager(trainer.checkpoint, model_dir,
                                        trainer.global_step, steps_per_loop, 10)
   return orbit.Controller(global_step=trainer.global_step, trainer=trainer,
                           evaluator=trainer, steps_per_loop=steps_per_loop,
