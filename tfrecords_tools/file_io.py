@@ -77,10 +77,20 @@ def makedirs(path: str) -> None:
     os.makedirs(path, exist_ok=True)
 
 
+def _parent(path: str) -> str:
+  """The directory holding `path`; '' for a file at a scheme's root
+  (`ram://top.txt`), where os.path.dirname would say the local `ram:`."""
+  if not is_remote(path):
+    return os.path.dirname(path)
+  scheme, _, rest = str(path).partition("://")
+  head = rest.rstrip("/").rpartition("/")[0]
+  return f"{scheme}://{head}" if head else ""
+
+
 def makedirs_for(path: str) -> None:
   """Creates the parent directory of the file `path` (if it has one)."""
-  parent = os.path.dirname(path)
-  if parent and not parent.endswith("://"):
+  parent = _parent(path)
+  if parent:
     makedirs(parent)
 
 

@@ -55,9 +55,15 @@ def test_binary_and_byte_order_mark(root):
     assert list(f) == ['ab\n', 'cd\n']
 
 
-def test_makedirs_for_a_file_without_a_parent_is_a_no_op():
+def test_makedirs_for_a_file_without_a_parent_is_a_no_op(tmp_path,
+                                                         monkeypatch):
+  monkeypatch.chdir(tmp_path)
   file_io.makedirs_for('vocab.txt')  # Nothing to create, no error.
   file_io.makedirs_for('ram://top.txt')
+  assert os.listdir(tmp_path) == []  # Not a local directory named 'ram:'.
+  file_io.makedirs_for('ram://file_io_parent/a/b.txt')
+  assert tf.io.gfile.isdir('ram://file_io_parent/a')
+  tf.io.gfile.rmtree('ram://file_io_parent')
 
 
 def test_scheme_detection():
