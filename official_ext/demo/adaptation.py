@@ -294,7 +294,7 @@ def fetch_source(out):
   if source in released_encoder.RELEASED:
     try:
       return stages_lib.timed(out, 'fetch', released_encoder.fetch, source,
-                              os.path.abspath(FLAGS.cache_dir))
+                              _absolute(FLAGS.cache_dir))
     except released_encoder.FetchError as e:
       raise app.UsageError(f'--source={source}: {e}') from None
   if not tf.io.gfile.exists(source):

