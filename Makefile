@@ -52,7 +52,7 @@ test-all: venv
 # pinned `interop` extra into .venv, then runs the tests that need it.
 test-interop: venv
 	$(PY) -m pip install -q -e ".[interop]"
-	$(PY) -m pytest -q -rs tests/official_ext/interchange/interop_test.py
+	$(PY) -m pytest -q -rs tests/official_ext/interchange/interop_test.py tests/bench/hf_agreement_test.py
 
 bench: venv
 	$(PY) bench/data_builder_bench.py
