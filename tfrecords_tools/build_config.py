@@ -84,12 +84,10 @@ class BuildConfig:
         raise ValueError(f"Bad build setting: {message}.")
     features.feature_specs(self.aux_labels)  # raises on unknown names
 
-  @property
-  def separate_views(self) -> bool:
-    """True when records hold a plain and a changed view (see
-    `features.record_specs`)."""
-    return (self.corruption_view == "separate" and
-            bool(features.input_changes(self.aux_labels)))
+  def record_views(self):
+    """(key prefix, labels) of each input view a record holds
+    (`features.record_views`)."""
+    return features.record_views(self.aux_labels, self.corruption_view)
 
   @property
   def paired(self) -> bool:

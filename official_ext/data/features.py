@@ -128,25 +128,31 @@ def input_changes(aux_labels):
                        if n in INPUT_CHANGES}))
 
 
-def record_specs(aux_labels=(), paired=False, corruption_view="separate"):
-  """The FeatureSpecs a record holds (see `CORRUPTED_PREFIX`).
+def record_views(aux_labels=(), corruption_view="separate"):
+  """The input views a record holds, as (key prefix, labels) pairs.
 
-  Without an input-changing label, or with `corruption_view="shared"`, one
-  view: `feature_specs(aux_labels, paired)`. With `"separate"`, the plain
-  view (the labels that keep the input) then the changed view (every label)
-  under `CORRUPTED_PREFIX`.
+  Without an input-changing label, or with `corruption_view="shared"`, one:
+  ("", aux_labels). With `"separate"`, the plain view (the labels that keep
+  the input) then the changed view (every label) under `CORRUPTED_PREFIX`.
   """
   if corruption_view not in CORRUPTION_VIEWS:
     raise ValueError(f"corruption_view must be one of {CORRUPTION_VIEWS}; "
                      f"got {corruption_view!r}")
-  specs = feature_specs(aux_labels, paired)
+  aux_labels = tuple(aux_labels)
   if corruption_view == "shared" or not input_changes(aux_labels):
-    return specs
-  kept = [n for n in aux_labels if n not in INPUT_CHANGES]
-  return feature_specs(kept, paired) + tuple(
-      dataclasses.replace(s, name=CORRUPTED_PREFIX + s.name,
-                          per_sequence=False)
-      for s in specs if s.name != NEXT_SENTENCE_LABELS)
+    return (("", aux_labels),)
+  kept = tuple(n for n in aux_labels if n not in INPUT_CHANGES)
+  return (("", kept), (CORRUPTED_PREFIX, aux_labels))
+
+
+def record_specs(aux_labels=(), paired=False, corruption_view="separate"):
+  """The FeatureSpecs a record holds: each of its `record_views`, the
+  changed one without a second `next_sentence_labels`."""
+  (_, plain), *changed = record_views(aux_labels, corruption_view)
+  return feature_specs(plain, paired) + tuple(
+      dataclasses.replace(s, name=prefix + s.name, per_sequence=False)
+      for prefix, labels in changed for s in feature_specs(labels, paired)
+      if s.name != NEXT_SENTENCE_LABELS)
 
 
 def view_prefix(built_labels, corruption_view, read_labels):

@@ -89,9 +89,8 @@ def batch_keys(params: AuxPretrainDataConfig):
   """The keys of the batches `AuxPretrainDataLoader(params)` yields."""
   # pylint: disable=protected-access
   loader = AuxPretrainDataLoader(params)
-  names = [loader._plain_name(k) for k in loader._name_to_features()]
-  return {_RENAME.get(k, k) for k in names
-          if not k.startswith(F.CONTINUATION_PREFIX)}
+  names = [loader._batch_names[k] for k in loader._name_to_features()]
+  return {k for k in names if not k.startswith(F.CONTINUATION_PREFIX)}
 
 
 @data_loader_factory.register_data_loader_cls(AuxPretrainDataConfig)
@@ -106,28 +105,22 @@ class AuxPretrainDataLoader(pretrain_dataloader.BertPretrainDataLoader):
       raise ValueError(f"view_prefix must be '' or {F.CORRUPTED_PREFIX!r}; "
                        f"got {params.view_prefix!r}.")
     super().__init__(params)
-    self._specs = F.feature_specs(params.aux_labels, paired=params.paired)
+    specs = F.feature_specs(params.aux_labels, paired=params.paired)
+    # Record key of the configured view -> (its spec, the batch's name for
+    # it). `next_sentence_labels` is one per record, whatever the view.
+    self._features = {
+        (s.name if s.name == F.NEXT_SENTENCE_LABELS else
+         params.view_prefix + s.name): s for s in specs
+        if s.name != F.NEXT_SENTENCE_LABELS or self._use_next_sentence_label}
+    self._batch_names = {key: _RENAME.get(s.name, s.name)
+                         for key, s in self._features.items()}
 
   def _name_to_features(self):
     """Record key -> feature, the keys of the configured view."""
-    out = {}
-    view = self._params.view_prefix
-    for spec in self._specs:
-      if spec.name == F.NEXT_SENTENCE_LABELS:
-        if not self._use_next_sentence_label:
-          continue
-        key = spec.name  # one per record, whatever the view
-      else:
-        key = view + spec.name
-      dtype = tf.int64 if spec.dtype == F.INT else tf.float32
-      out[key] = tf.io.FixedLenFeature(
-          [spec.size(self._seq_length, self._max_predictions_per_seq)], dtype)
-    return out
-
-  def _plain_name(self, key):
-    """A record key of the configured view -> the batch's name for it."""
-    view = self._params.view_prefix
-    return key[len(view):] if view and key.startswith(view) else key
+    return {key: tf.io.FixedLenFeature(
+        [s.size(self._seq_length, self._max_predictions_per_seq)],
+        tf.int64 if s.dtype == F.INT else tf.float32)
+            for key, s in self._features.items()}
 
   def _halves(self, batch):
     """[B] paired records -> [2B] sequences, continuations second."""
@@ -150,11 +143,9 @@ class AuxPretrainDataLoader(pretrain_dataloader.BertPretrainDataLoader):
     files -> interleave -> shuffle -> batch of strings -> this -> prefetch.
     """
     example = tf.io.parse_example(serialized, self._name_to_features())
-    batch = {}
-    for key, value in example.items():
-      name = self._plain_name(key)
-      batch[_RENAME.get(name, name)] = (
-          tf.cast(value, tf.int32) if value.dtype == tf.int64 else value)
+    batch = {self._batch_names[key]: (
+        tf.cast(value, tf.int32) if value.dtype == tf.int64 else value)
+             for key, value in example.items()}
     if self._params.paired and self._params.pair_halves:
       batch = self._halves(batch)
     return batch

@@ -91,6 +91,7 @@ class ChunkTransformer:
     self._word_start = vocab.word_start_table()
     self._length_table = vocab.token_length_table()
     self._specs = config.feature_specs()
+    self._views = config.record_views()
     self._encoder = example_encoder.ExampleEncoder(
         [(s.name, s.dtype) for s in self._specs])
 
@@ -128,8 +129,7 @@ class ChunkTransformer:
             self.idf if "tf_idf" in cfg.aux_labels else None,
             cfg.tf_rescale_scope)
       py_rng, *np_rngs = document_seeds(
-          cfg.random_seed, chunk.file_index, doc_index,
-          views=2 if cfg.separate_views else 1)
+          cfg.random_seed, chunk.file_index, doc_index, len(self._views))
       others = docs[:d] + docs[d + 1:]
       records, tokens, batch, batch_rows = [], [0], [], 0
       for dupe in range(cfg.dupe_factor):
@@ -150,28 +150,22 @@ class ChunkTransformer:
              records, tokens):
     """Vectorises a batch of one document's instances into records.
 
-    With separate views (`BuildConfig.separate_views`) the rows are laid out
-    once; the plain view (no corruption, no trigram shuffle; labels that
-    keep the input) draws from `np_rngs[1]`, the changed view (every label,
-    under `features.CORRUPTED_PREFIX`) from `np_rngs[0]`, each as a build
-    writing only that view would.
+    The rows are laid out once; each of the record's views (`BuildConfig.
+    record_views`: the plain one, and with separate views the changed one
+    under `features.CORRUPTED_PREFIX`) works on its own copy and draws from
+    its own generator, as a build writing only that view would.
     """
     cfg = self.config
     length = cfg.max_seq_length
     src = np.full((num_rows, length), ra.PAD, np.int64)
     seg = np.zeros((num_rows, length), np.int64)
     ra.fill_rows(instances, cfg.pair_mode, length, py_rng, src, seg, 0)
-    if cfg.separate_views:
-      kept = [n for n in cfg.aux_labels if n not in F.INPUT_CHANGES]
-      views = [("", self._columns(chunk, tf_tables, src.copy(), seg.copy(),
-                                  np_rngs[1], kept)),
-               (F.CORRUPTED_PREFIX, self._columns(
-                   chunk, tf_tables, src, seg, np_rngs[0], cfg.aux_labels))]
-    else:
-      views = [("", self._columns(chunk, tf_tables, src, seg, np_rngs[0],
-                                  cfg.aux_labels))]
     columns = {}
-    for prefix, view in views:
+    for (prefix, aux_labels), rng in zip(self._views, np_rngs):
+      view = self._columns(chunk, tf_tables, src.copy(), seg.copy(), rng,
+                           aux_labels)
+      if not prefix:  # the plain view's real tokens
+        tokens[0] += int(view[F.INPUT_MASK].sum())
       if cfg.paired:  # even rows: the sequence; odd rows: its continuation
         view = dict({k: v[0::2] for k, v in view.items()},
                     **{F.CONTINUATION_PREFIX + k: v[1::2]
@@ -180,7 +174,6 @@ class ChunkTransformer:
     columns[F.NEXT_SENTENCE_LABELS] = np.asarray(
         [i.label for i in instances], np.int64)[:, None]
     records.extend(self._encoder.encode(columns))
-    tokens[0] += int(views[0][1][F.INPUT_MASK].sum())
 
   def _columns(self, chunk, tf_tables, src, seg, rng, aux_labels):
     """Per-row feature matrices of one view (before QT/FS pairing); works in

@@ -156,3 +156,19 @@ def test_a_run_no_view_fits_is_refused(so_builds):
       (so_builds["tgs"], (), "")):
     data = data_setup.pretrain_data(manifest=manifest, aux_labels=labels)
     assert data.config.view_prefix == view
+
+
+def test_paired_changed_view_reads_as_the_shared_build(tmp_path):
+  # QT/FS records: the changed view's continuations are under
+  # corrupted_continuation_* and become the batch's second half.
+  configs, batches = {}, {}
+  for view in ("separate", "shared"):
+    _build(tmp_path / view, "consecutive", ALL, view)
+    configs[view], batches[view] = _batch(
+        str(tmp_path / view / "manifest.json"))
+    assert configs[view].paired and configs[view].pair_halves
+  assert configs["separate"].view_prefix == F.CORRUPTED_PREFIX
+  assert configs["shared"].view_prefix == ""  # its one input
+  _assert_same_batch(batches["separate"], batches["shared"])
+  assert batches["separate"][F.INPUT_WORD_IDS].shape[0] == 32
+  assert batches["separate"][F.TCP_LABELS].any()
