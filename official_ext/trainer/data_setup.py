@@ -25,6 +25,7 @@ from typing import Optional, Sequence, Tuple
 
 import tensorflow as tf
 
+from official_ext.data import features
 from official_ext.data import pretrain_reader
 from official_ext.data import record_integrity
 from tfrecords_tools.s2_tokens import vocab as vocab_lib
@@ -161,6 +162,20 @@ def manifest_casing(data: PretrainData) -> Optional[bool]:
   return _read_manifest(data.source)['settings'].get('do_lower_case')
 
 
+def _view_without_manifest(first_file: str, aux_labels) -> str:
+  """The view of records named by `input_path` alone: the changed one when
+  the run reads a label that changes the input and the records hold that
+  view apart (a `--corruption_view=separate` build), read off the keys of
+  the first record; the only one otherwise."""
+  if not features.input_changes(aux_labels):
+    return ''
+  changed = features.CORRUPTED_PREFIX + features.INPUT_IDS
+  for raw in tf.data.TFRecordDataset(first_file).take(1):
+    keys = tf.train.Example.FromString(raw.numpy()).features.feature
+    return features.CORRUPTED_PREFIX if changed in keys else ''
+  return ''
+
+
 def pretrain_data(manifest: Optional[str] = None,
                   input_path: Optional[str] = None,
                   global_batch_size: int = 256, is_training: bool = True,
@@ -226,6 +241,7 @@ def pretrain_data(manifest: Optional[str] = None,
     if seq_length is None or max_predictions_per_seq is None:
       raise DataError('pretrain_data.input_path without a manifest needs '
                       'pretrain_data.seq_length and max_predictions_per_seq.')
+    view = _view_without_manifest(files[0], aux_labels)
   if vocab_file:
     vocab_file = _find_vocab(vocab_file, manifest)
     found_vocab_size = _check_vocab(vocab_file, info, manifest)

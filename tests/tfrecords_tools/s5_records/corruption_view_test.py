@@ -172,3 +172,29 @@ def test_paired_changed_view_reads_as_the_shared_build(tmp_path):
   _assert_same_batch(batches["separate"], batches["shared"])
   assert batches["separate"][F.INPUT_WORD_IDS].shape[0] == 32
   assert batches["separate"][F.TCP_LABELS].any()
+
+
+@pytest.mark.parametrize("labels,view", [(ALL, F.CORRUPTED_PREFIX),
+                                         (KEPT, "")])
+def test_input_path_without_manifest_reads_the_view_its_labels_ask(
+    so_builds, labels, view):
+  """Records named by a glob alone (no manifest): the view is read off the
+  first record's keys, and the batch is the manifest-resolved one."""
+  from official_ext.trainer import data_setup  # pylint: disable=g-import-not-at-top
+  manifest = so_builds["separate"]
+  by_manifest = data_setup.pretrain_data(manifest=manifest,
+                                         aux_labels=labels,
+                                         is_training=False,
+                                         global_batch_size=16)
+  by_glob = data_setup.pretrain_data(
+      input_path=os.path.join(os.path.dirname(manifest), "*.tfrecord"),
+      aux_labels=labels, is_training=False, global_batch_size=16,
+      seq_length=by_manifest.config.seq_length,
+      max_predictions_per_seq=by_manifest.config.max_predictions_per_seq,
+      vocab_size=by_manifest.vocab_size)
+  assert by_glob.config.view_prefix == by_manifest.config.view_prefix == view
+
+  def first(data):
+    loader = pretrain_reader.AuxPretrainDataLoader(data.config)
+    return {k: v.numpy() for k, v in next(iter(loader.load())).items()}
+  _assert_same_batch(first(by_glob), first(by_manifest))
