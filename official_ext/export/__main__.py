@@ -9,9 +9,10 @@ r"""Exports a pretraining run's fine-tuning trunk.
 
 Rebuilds the model from `RUN/operative_config.gin` (written by
 `official_ext.train`), restores the newest checkpoint (or `--checkpoint`) and
-writes what `interchange/encoder_export.py` writes: `encoder/ckpt-1` + `encoder_config.json`
-(for `official_ext.finetune` and Model Garden's fine-tuning tasks), the
-records' `vocab.txt` and casing, and a TF Hub SavedModel. `--format=hf`
+writes what `interchange/encoder_export.py` writes: `encoder/ckpt-1` +
+`encoder_config.json` (for `official_ext.finetune` and Model Garden's
+fine-tuning tasks), the records' `vocab.txt` and casing, and a TF Hub
+SavedModel. `--format=hf`
 writes a Hugging Face directory instead (`interchange/hf_format.py`:
 config.json, model.safetensors, vocab.txt, tokenizer_config.json; a BERT,
 or an ELECTRA when the embedding is narrower than the hidden size).

@@ -4,12 +4,12 @@ What each HF name computes (transformers' `ACT2FN`), checked against ours
 on [-8, 8] by `tests/official_ext/interchange/interop_test.py` (max
 difference ~1e-6, float32):
 
-  gelu, gelu_python                  exact (erf) GELU -> 'official_ext>gelu_exact'
-  gelu_new, gelu_pytorch_tanh,       tanh GELU        -> 'gelu' (Model Garden's)
+  gelu, gelu_python             exact (erf) GELU -> 'official_ext>gelu_exact'
+  gelu_new, gelu_pytorch_tanh,  tanh GELU        -> 'gelu' (Model Garden's)
   gelu_fast, gelu_accurate,
   gelu_python_tanh
-  relu                               relu             -> 'relu'
-  silu, swish                        x * sigmoid(x)   -> 'swish'
+  relu                          relu             -> 'relu'
+  silu, swish                   x * sigmoid(x)   -> 'swish'
 
 (`gelu_fast` writes the same tanh formula as `x * 0.7978845608 * (1 +
 0.044715 x^2)`.) Other names (quick_gelu, gelu_10, mish, ...) compute

@@ -3,8 +3,9 @@
 A directory holds `config.json` (`model_type` bert or electra),
 `model.safetensors` (or shards listed in `model.safetensors.index.json`),
 usually `vocab.txt` and `tokenizer_config.json` (`do_lower_case`). Weights
-are read by `safetensors_file` (float32, float16 or bfloat16; no PyTorch)
-and written with the `safetensors` package's numpy API (float32).
+are read by `safetensors_file` (the `safetensors` package's parser;
+float32, float16 or bfloat16; no PyTorch) and written with its numpy API
+(float32).
 Key prefixes (`bert.`, `electra.`) are found from the word-embedding key, so
 `BertModel`, `BertForPreTraining`, `ElectraModel`, `ElectraForPreTraining`
 and `ElectraForMaskedLM` (an ELECTRA generator: its own directory, e.g.

@@ -117,3 +117,36 @@ def test_vocab_size_must_equal_embedding_rows(tmp_path):
                      match=r'vocab.txt has 37 tokens but the embedding table '
                      r'embeddings.word_embeddings.weight has 40 rows'):
     export_layout.write(hf_format.read(path), str(tmp_path / 'out'))
+
+
+def test_corrupt_or_headless_weights_are_named(tmp_path):
+  """A truncated weights file, one without word embeddings (and no tied
+  generator LM head), and an index naming a shard that is not there: each
+  one line naming the file."""
+  path = _hf_dir(tmp_path)
+  weights_file = os.path.join(path, 'model.safetensors')
+  with open(weights_file, 'rb') as f:
+    data = f.read()
+  with open(weights_file, 'wb') as f:
+    f.write(data[:-10])
+  with pytest.raises(ew.InterchangeError) as raised:
+    hf_format.read(path)
+  assert str(raised.value).startswith(
+      f'{weights_file}: not a safetensors file (')
+  assert '\n' not in str(raised.value)
+
+  tensors = safetensors_numpy.load(data)
+  del tensors['embeddings.word_embeddings.weight']
+  safetensors_numpy.save_file(tensors, weights_file)
+  with pytest.raises(ew.InterchangeError,
+                     match=r'hf: no embeddings\.word_embeddings\.weight in '
+                     r'model\.safetensors'):
+    hf_format.read(path)
+
+  os.remove(weights_file)
+  with open(os.path.join(path, 'model.safetensors.index.json'), 'w') as f:
+    json.dump({'weight_map': {'a': 'model-00001-of-00001.safetensors'}}, f)
+  with pytest.raises(ew.InterchangeError,
+                     match=r'model-00001-of-00001\.safetensors does not exist '
+                     r'\(named by .*model\.safetensors\.index\.json\)'):
+    hf_format.read(path)

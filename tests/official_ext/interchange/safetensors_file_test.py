@@ -1,7 +1,8 @@
 """safetensors files read without PyTorch: every numpy dtype as the
 `safetensors` package reads it, bfloat16 exactly as float32, malformed files
-and unknown dtypes named; an HF directory in bfloat16 and an
-ElectraForMaskedLM layout import."""
+and unknown dtypes named (the `safetensors` package checks the layout,
+bfloat16 byte counts and overlaps included); an HF directory in bfloat16
+and an ElectraForMaskedLM layout import."""
 
 import json
 import os
@@ -17,6 +18,11 @@ from official_ext.interchange import safetensors_file
 from tests.official_ext.interchange import interchange_fixtures as fx
 
 
+def _raw(header, data):
+  text = json.dumps(header).encode()
+  return struct.pack('<Q', len(text)) + text + data
+
+
 def _file(entries):
   """A safetensors file of (name, dtype, shape, raw bytes)."""
   header, data = {'__metadata__': {'format': 'pt'}}, b''
@@ -24,8 +30,7 @@ def _file(entries):
     header[name] = {'dtype': dtype, 'shape': list(shape),
                     'data_offsets': [len(data), len(data) + len(raw)]}
     data += raw
-  text = json.dumps(header).encode()
-  return struct.pack('<Q', len(text)) + text + data
+  return _raw(header, data)
 
 
 def _bf16(values):
@@ -56,11 +61,23 @@ def test_bfloat16_becomes_float32_exactly():
 
 
 @pytest.mark.parametrize('data,message', [
-    (b'\x01', r'f: not a safetensors file \(1 bytes\)'),
-    (struct.pack('<Q', 99) + b'{}', r'header length 99 exceeds the file'),
-    (struct.pack('<Q', 2) + b'{x', r'f: not a safetensors file \(header: '),
+    (b'\x01', r'f: not a safetensors file \(.*header too small\)'),
+    (struct.pack('<Q', 99) + b'{}',
+     r'f: not a safetensors file \(.*invalid header length\)'),
+    (struct.pack('<Q', 2) + b'{x',
+     r'f: not a safetensors file \(.*invalid JSON in header'),
     (_file([('w', 'F32', (4,), b'\0' * 8)]),
-     r'w: 8 bytes for shape \[4\] of F32'),
+     r'f: not a safetensors file \(.*invalid shape, data type, or offset'),
+    # bfloat16 too: too few bytes for the shape, or too many.
+    (_file([('w', 'BF16', (4,), b'\0' * 2)]),
+     r'f: not a safetensors file \(.*invalid shape, data type, or offset'),
+    (_file([('w', 'BF16', (1,), b'\0' * 4)]),
+     r'f: not a safetensors file \(.*invalid shape, data type, or offset'),
+    # Two tensors on the same bytes.
+    (_raw({'v': {'dtype': 'F32', 'shape': [1], 'data_offsets': [0, 4]},
+           'w': {'dtype': 'F32', 'shape': [1], 'data_offsets': [0, 4]}},
+          b'\0' * 4),
+     r'f: not a safetensors file \(.*invalid offset'),
     (_file([('w', 'F8_E4M3', (2,), b'\0' * 2)]),
      r'f: w has dtype F8_E4M3, which is not supported \(one of BF16, BOOL, '),
 ])

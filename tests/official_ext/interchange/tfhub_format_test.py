@@ -68,6 +68,14 @@ def test_model_garden_bert_encoder_saved_model_imports(tmp_path):
       max_sequence_length=encoder_fields['max_position_embeddings'],
       type_vocab_size=2, output_dropout=0.0, attention_dropout=0.0)
   inputs = dict(zip(_NAMES, fx.inputs()))
+  mg_encoder(inputs, training=False)
+  # Trained magnitudes (Model Garden's 0.02 init hides a wrong GELU: 1e-6).
+  rng = np.random.default_rng(3)
+  for variable in mg_encoder.weights:
+    value = rng.normal(0.0, 0.2, variable.shape)
+    if 'gamma' in variable.name:
+      value += 1.0
+    variable.assign(value.astype(np.float32))
   want = mg_encoder(inputs, training=False)
   tf.saved_model.save(mg_encoder, str(tmp_path / 'hub'))
   imported = formats.read(str(tmp_path / 'hub'), 'tfhub')
@@ -80,3 +88,9 @@ def test_model_garden_bert_encoder_saved_model_imports(tmp_path):
   got = rebuilt(fx.inputs(), training=False)
   for key in ('sequence_output', 'pooled_output'):
     assert np.abs(got[key] - want[key]).max() < 1e-5
+  # The check can fail: the exact GELU or 2 heads would miss by far more.
+  for wrong in (dict(hidden_activation=activations.GELU_EXACT),
+                dict(num_attention_heads=2)):
+    other = fx.encoder_with(imported.weights, dict(imported.fields, **wrong))
+    assert np.abs(other(fx.inputs(), training=False)['sequence_output'] -
+                  want['sequence_output']).max() > 1e-4, wrong
