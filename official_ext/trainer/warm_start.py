@@ -148,10 +148,9 @@ def check_tokenizer(source: ew.EncoderWeights, data) -> List[str]:
   return unchecked
 
 
-def _read(path: str, generator: bool = False) -> ew.EncoderWeights:
+def _read(path: str) -> ew.EncoderWeights:
   try:
-    return formats.read(path, 'auto', formats.ImportOptions(
-        generator=generator))
+    return formats.read(path)
   except ew.InterchangeError as e:
     raise WarmStartError(f'init checkpoint: {e}') from e
 
