@@ -123,6 +123,12 @@ def num_train_steps(num_train: int, batch_size: int, epochs: int) -> int:
   return max(1, math.ceil(epochs * num_train / batch_size))
 
 
+def num_train(task, prepared) -> int:
+  """Training examples (GLUE) or features (SQuAD) of a prepared task."""
+  return (prepared.num_train if glue_tasks.is_glue(task)
+          else prepared.num_train_features)
+
+
 def _build_task(task, cfg, source, prepared, vocab_file, run_dir):
   """The Model Garden task object and its training data config."""
   if glue_tasks.is_glue(task):
@@ -314,10 +320,9 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
   tf_keras.backend.clear_session()
   tf_keras.utils.set_random_seed(cfg.seed)
   optimizer_builder.set_mixed_precision_policy(cfg.mixed_precision)
-  num_train = (prepared.num_train if glue_tasks.is_glue(task)
-               else prepared.num_train_features)
-  steps = num_train_steps(num_train, cfg.batch_size, cfg.epochs)
-  steps_per_epoch = max(1, math.ceil(num_train / cfg.batch_size))
+  examples = num_train(task, prepared)
+  steps = num_train_steps(examples, cfg.batch_size, cfg.epochs)
+  steps_per_epoch = max(1, math.ceil(examples / cfg.batch_size))
   warmup = int(round(cfg.warmup_proportion * steps))
   with strategy.scope():
     mg_task, train_data = _build_task(task, cfg, source, prepared,
@@ -410,7 +415,7 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
       'paper_metric': task.paper_metric,
       'final_train_loss': float(np.asarray(last_logs.get(mg_task.loss,
                                                          np.nan))),
-      'history': history, 'num_train': num_train,
+      'history': history, 'num_train': examples,
       # --max_train_examples: the subset trained on (size, seed, of, labels).
       'train_subset': getattr(prepared, 'train_subset', None) or None,
       # --skip_bad_rows: input rows left out, counted with a few examples.
