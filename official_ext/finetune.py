@@ -186,12 +186,6 @@ def _check_subset_tasks(tasks, sizes):
           f'task (subsets of grouped or span examples are not supported)')
 
 
-def _num_train(prepared) -> int:
-  """Training examples (GLUE) or features (SQuAD) of a prepared task."""
-  return getattr(prepared, 'num_train', None) or getattr(
-      prepared, 'num_train_features')
-
-
 def finetune(flag_values) -> dict:
   """Runs the requested grid for every task and writes the reports."""
   if not flag_values.model_dir:
@@ -283,7 +277,7 @@ def finetune(flag_values) -> dict:
                            flag_values.seeds, flag_values.first_seed,
                            size or 0, flag_values.train_subset_seed,
                            min_train_steps=flag_values.min_train_steps,
-                           num_train=_num_train(subset))
+                           num_train=runner.num_train(task, subset))
       plans.append((task, points, base, subset))
   with model_dir_lock.held(flag_values.model_dir,
                            worker_dirs.is_chief(strategy)):

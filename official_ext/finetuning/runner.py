@@ -123,6 +123,12 @@ def num_train_steps(num_train: int, batch_size: int, epochs: int) -> int:
   return max(1, math.ceil(epochs * num_train / batch_size))
 
 
+def num_train(task, prepared) -> int:
+  """Training examples (GLUE) or features (SQuAD) of a prepared task."""
+  return (prepared.num_train if glue_tasks.is_glue(task)
+          else prepared.num_train_features)
+
+
 def _build_task(task, cfg, source, prepared, vocab_file, run_dir):
   """The Model Garden task object and its training data config."""
   if glue_tasks.is_glue(task):
@@ -158,8 +164,9 @@ def _build_task(task, cfg, source, prepared, vocab_file, run_dir):
       config, logging_dir=run_dir), train_data
 
 
-def _predict(task, mg_task, model, cfg, path, count):
-  """(example ids, label ids, outputs) of every example of a TFRecord."""
+def _predict(task, mg_task, model, cfg, path, count, trim):
+  """(example ids, label ids, outputs) of every example of a TFRecord,
+  batches cut to their longest example when `trim` (`_trims`)."""
   infer = tf.function(
       lambda features: mg_task.inference_step(features, model),
       reduce_retracing=True)
@@ -169,8 +176,7 @@ def _predict(task, mg_task, model, cfg, path, count):
       seq_length=cfg.max_seq_length, include_example_id=True,
       label_type='float' if task.is_regression else 'int')
   ids, labels, outputs = [], [], []
-  dataset = length_batching.apply(mg_task.build_inputs(data_cfg),
-                                  _trims(cfg))
+  dataset = length_batching.apply(mg_task.build_inputs(data_cfg), trim)
   for batch in dataset:
     ids.append(batch.pop('example_id').numpy())
     labels.append(batch.pop('label_ids').numpy())
@@ -181,16 +187,15 @@ def _predict(task, mg_task, model, cfg, path, count):
   return ids, np.concatenate(labels), np.concatenate(outputs)
 
 
-def _evaluate_glue(task, mg_task, model, cfg, prepared, run_dir):
+def _evaluate_glue(task, mg_task, model, cfg, prepared, run_dir, trim):
   """Dev metrics (percent) of a GLUE run; writes predictions*.tsv."""
+  predict = lambda path, count: _predict(task, mg_task, model, cfg, path,
+                                         count, trim)
   if superglue_tasks.is_superglue(task):  # grouped predictions, own files
-    return superglue_eval.evaluate(
-        task, prepared, run_dir,
-        lambda path, count: _predict(task, mg_task, model, cfg, path, count))
+    return superglue_eval.evaluate(task, prepared, run_dir, predict)
   results = {}
   for split, path in prepared.eval_paths.items():
-    ids, labels, outputs = _predict(task, mg_task, model, cfg, path,
-                                    prepared.num_eval[split])
+    ids, labels, outputs = predict(path, prepared.num_eval[split])
     if task.is_regression:
       predictions = outputs.reshape(-1)
     else:
@@ -207,9 +212,7 @@ def _evaluate_glue(task, mg_task, model, cfg, prepared, run_dir):
         else:
           f.write(f'{i}\t{task.labels[label]}\t{task.labels[pred]}\n')
   if getattr(prepared, 'test', None):  # --predict_test: leaderboard TSVs
-    glue_submission.predict_test(
-        task, prepared.test, run_dir,
-        lambda path, count: _predict(task, mg_task, model, cfg, path, count))
+    glue_submission.predict_test(task, prepared.test, run_dir, predict)
   return results
 
 
@@ -242,22 +245,26 @@ def _evaluate_squad(task, mg_task, model, cfg, prepared, vocab_file, run_dir):
   return results
 
 
-def _trims(cfg):
-  """Whether batches are cut to their longest example: GLUE, not on TPU
-  (each new shape would compile anew)."""
-  tpu = isinstance(tf.distribute.get_strategy(),
-                   (tf.distribute.TPUStrategy,
-                    tf.distribute.experimental.TPUStrategy))
-  return cfg.trim_padding and not tpu
+# Strategies that compile each new input shape anew: no trimmed batches.
+SHAPE_COMPILING_STRATEGIES = (tf.distribute.TPUStrategy,
+                              tf.distribute.experimental.TPUStrategy)
 
 
-def _train_dataset_fn(mg_task, train_data, cfg, glue, repair_dir):
+def _trims(task, cfg, strategy) -> bool:
+  """Whether batches are cut to their longest example: GLUE with
+  `trim_padding`, not on the run's `strategy` if it is a TPU one (each new
+  shape would compile anew)."""
+  return (glue_tasks.is_glue(task) and cfg.trim_padding and
+          not isinstance(strategy, SHAPE_COMPILING_STRATEGIES))
+
+
+def _train_dataset_fn(mg_task, train_data, cfg, trim, glue, repair_dir):
   """`start_step -> dataset_fn(input_context)`: Model Garden's seeded,
   repeated training stream (GLUE: length-batched, `length_batching`),
   positioned at `start_step` (each step consumed one per-replica batch per
   local replica of every input pipeline), read from a repaired copy of the
-  records if `repair_dir` lists one (`corrupt_records`)."""
-  trim = glue and _trims(cfg)
+  records if `repair_dir` lists one (`corrupt_records`); batches cut to
+  their longest example when `trim` (`_trims`)."""
   window = cfg.length_group_batches if glue else 0
 
   def at_step(start_step):
@@ -313,10 +320,9 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
   tf_keras.backend.clear_session()
   tf_keras.utils.set_random_seed(cfg.seed)
   optimizer_builder.set_mixed_precision_policy(cfg.mixed_precision)
-  num_train = (prepared.num_train if glue_tasks.is_glue(task)
-               else prepared.num_train_features)
-  steps = num_train_steps(num_train, cfg.batch_size, cfg.epochs)
-  steps_per_epoch = max(1, math.ceil(num_train / cfg.batch_size))
+  examples = num_train(task, prepared)
+  steps = num_train_steps(examples, cfg.batch_size, cfg.epochs)
+  steps_per_epoch = max(1, math.ceil(examples / cfg.batch_size))
   warmup = int(round(cfg.warmup_proportion * steps))
   with strategy.scope():
     mg_task, train_data = _build_task(task, cfg, source, prepared,
@@ -332,9 +338,10 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
     getattr(optimizer, 'inner_optimizer', optimizer).build(
         model.trainable_variables)  # no variables made in tracing
   checkpoint_dir = os.path.join(run_dir, CHECKPOINT_SUBDIR)
+  trim = _trims(task, cfg, strategy)
   trainer = task_trainer.TaskTrainer(
       mg_task, model, optimizer, strategy,
-      train_dataset_fn=_train_dataset_fn(mg_task, train_data, cfg,
+      train_dataset_fn=_train_dataset_fn(mg_task, train_data, cfg, trim,
                                          glue_tasks.is_glue(task),
                                          checkpoint_dir),
       global_batch_size=cfg.batch_size)
@@ -363,7 +370,8 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
 
   def evaluate(step):
     if glue_tasks.is_glue(task):
-      results = _evaluate_glue(task, mg_task, model, cfg, prepared, run_dir)
+      results = _evaluate_glue(task, mg_task, model, cfg, prepared, run_dir,
+                               trim)
     else:
       results = _evaluate_squad(task, mg_task, model, cfg, prepared,
                                 vocab_file, run_dir)
@@ -407,7 +415,7 @@ def run(task, cfg: RunConfig, source: encoder_init.EncoderSource,
       'paper_metric': task.paper_metric,
       'final_train_loss': float(np.asarray(last_logs.get(mg_task.loss,
                                                          np.nan))),
-      'history': history, 'num_train': num_train,
+      'history': history, 'num_train': examples,
       # --max_train_examples: the subset trained on (size, seed, of, labels).
       'train_subset': getattr(prepared, 'train_subset', None) or None,
       # --skip_bad_rows: input rows left out, counted with a few examples.

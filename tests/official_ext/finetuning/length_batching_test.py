@@ -3,10 +3,12 @@
 import numpy as np
 import tensorflow as tf
 
+from official.nlp.tasks import sentence_prediction
 from official.projects.teams import teams
 
 from official_ext.interchange import encoder_export
 from official_ext.finetuning import length_batching
+from official_ext.finetuning import sentence_prediction_task
 
 SEQ = 12
 
@@ -80,18 +82,20 @@ def test_apply_positions_like_the_input_stream():
   assert resumed == first[6:]
 
 
+# A tiny exported-encoder config (as `finetune --init_checkpoint` rebuilds
+# it) with weights of scale 0.5, so activations are O(1).
+_ENCODER_CONFIG = encoder_export.finetune_encoder_config(dict(
+    vocab_size=60, hidden_size=32, num_layers=2, num_attention_heads=2,
+    intermediate_size=64, max_position_embeddings=SEQ, type_vocab_size=2,
+    embedding_size=32, dropout_rate=0.0, attention_dropout_rate=0.0,
+    hidden_activation='gelu', initializer_range=0.5))
+
+
 def test_trimmed_batch_gives_the_padded_batch_outputs():
   """The encoder's outputs on real tokens do not depend on trailing
   padding: trimming is exact up to float rounding (weights of scale 0.5, so
   activations are O(1))."""
-  fields = dict(vocab_size=60, hidden_size=32, num_layers=2,
-                num_attention_heads=2, intermediate_size=64,
-                max_position_embeddings=SEQ, type_vocab_size=2,
-                embedding_size=32, dropout_rate=0.0,
-                attention_dropout_rate=0.0, hidden_activation='gelu',
-                initializer_range=0.5)
-  encoder = teams.get_encoder(
-      encoder_export.finetune_encoder_config(fields).any)
+  encoder = teams.get_encoder(_ENCODER_CONFIG.any)
   batch = _examples([3, 7, 5])
   inputs = lambda b: [b['input_word_ids'], b['input_mask'],
                       b['input_type_ids']]
@@ -104,3 +108,25 @@ def test_trimmed_batch_gives_the_padded_batch_outputs():
       trimmed['sequence_output'] * mask,
       padded['sequence_output'][:, :7] * mask, atol=1e-5)
   assert np.abs(padded['pooled_output']).max() > 0.1  # not a trivial check
+
+
+def test_trimmed_batch_gives_the_padded_batch_logits_and_loss():
+  """The fine-tuning model and loss `runner` uses (the sentence-prediction
+  task on the exported encoder's config), on identical weights: the trimmed
+  batch's logits and loss are the padded batch's."""
+  task = sentence_prediction_task.SentencePredictionTask(
+      sentence_prediction.SentencePredictionConfig(
+          model=sentence_prediction.ModelConfig(
+              num_classes=3, encoder=_ENCODER_CONFIG)))
+  model = task.build_model()
+  batch = {k: tf.constant(v) for k, v in _examples([2, 9, 4, 6]).items()}
+  batch['label_ids'] = tf.constant([0, 2, 1, 2])
+  trimmed = length_batching.trim_to_longest(batch)
+  assert trimmed['input_word_ids'].shape == (4, 9)
+  padded_logits = model(batch, training=False)
+  trimmed_logits = model(trimmed, training=False)
+  np.testing.assert_allclose(trimmed_logits, padded_logits, atol=1e-5)
+  assert np.ptp(padded_logits.numpy(), axis=0).max() > 0.1  # not constant
+  padded_loss = task.build_losses(batch, padded_logits)
+  trimmed_loss = task.build_losses(trimmed, trimmed_logits)
+  np.testing.assert_allclose(trimmed_loss, padded_loss, rtol=1e-5)

@@ -13,6 +13,7 @@ from official_ext.finetuning import encoder_init
 from official_ext.finetuning import glue_tasks
 from official_ext.finetuning import runner
 from official_ext.finetuning import squad_data
+from official_ext.finetuning import task_names
 from tests.official_ext.finetuning import finetuning_fixtures as ffx
 
 
@@ -75,3 +76,24 @@ def test_squad_v2_run_from_model_garden_bert_checkpoint(tmp_path):
     assert metrics[ours] == pytest.approx(official[key]), key
   with open(os.path.join(run_dir, 'run.json')) as f:
     assert json.load(f)['settings']['seed'] == 3
+
+
+def test_trimming_follows_the_runs_strategy_not_the_ambient_one(monkeypatch):
+  """`run` gets its strategy as an argument and builds the streams outside
+  its scope: whether batches are trimmed (never on a TPU strategy) must be
+  read off that strategy. OneDeviceStrategy stands in for a TPU one."""
+  monkeypatch.setattr(runner, 'SHAPE_COMPILING_STRATEGIES',
+                      (tf.distribute.OneDeviceStrategy,))
+  one_device = tf.distribute.OneDeviceStrategy('/cpu:0')
+  ambient = tf.distribute.get_strategy()
+  sst2, squad = (task_names.parse_task(n) for n in ('glue/sst2',
+                                                    'squad/v1.1'))
+  cfg = runner.RunConfig(seed=0, learning_rate=1e-4, batch_size=8, epochs=1,
+                         max_seq_length=32)
+  assert not isinstance(ambient, tf.distribute.OneDeviceStrategy)
+  assert not runner._trims(sst2, cfg, one_device)
+  assert runner._trims(sst2, cfg, ambient)
+  assert not runner._trims(
+      sst2, runner.RunConfig(**{**cfg.__dict__, 'trim_padding': False}),
+      ambient)
+  assert not runner._trims(squad, cfg, ambient)  # GLUE only
